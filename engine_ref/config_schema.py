@@ -11,10 +11,11 @@ import csv
 import functools
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from harness.errors import ConfigError
 
@@ -26,6 +27,7 @@ SUB_BAR_INTERVALS = ("engine.entry_interval", "engine.exit_interval")
 _INTERVAL_RE = re.compile(r"[1-9][0-9]*[smhd]")
 _UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 NO_VALUE = object()
+DEFAULTS_SRC, SWEEP_SRC = "<defaults>", "<sweep>"
 
 
 def format_error(src: str, path: str, value: object, rule: str, fix: str) -> str:
@@ -116,7 +118,7 @@ def parse_range(text: str) -> Range | None:
     return Range(_parse_bound(m[2]), _parse_bound(m[3]), m[1] == "[", m[4] == "]", text)
 
 
-def _parse_default(kind: str, text: str, enum_values: tuple[str, ...]) -> object:
+def _parse_default(kind: str, text: str) -> object:
     if kind == "float":
         return float(text)
     if kind == "int":
@@ -124,14 +126,10 @@ def _parse_default(kind: str, text: str, enum_values: tuple[str, ...]) -> object
     if kind == "bool":
         return {"true": True, "false": False}[text]
     if kind == "enum":
-        return ascii_lower(text) if ascii_lower(text) in enum_values else _bad_default(text)
+        return ascii_lower(text)
     if kind == "str":
         return "" if text == "<empty>" else text
     return () if text in ("[]", "") else tuple(text.strip("[]").split("|"))
-
-
-def _bad_default(text: str) -> object:
-    raise ConfigError(format_error("schema.csv", "default", text, "not an enum name", "fix the schema"))
 
 
 def _leaf_from_row(row: Mapping[str, str]) -> Leaf:
@@ -139,7 +137,7 @@ def _leaf_from_row(row: Mapping[str, str]) -> Leaf:
     if kind not in KINDS:
         raise ConfigError(format_error("schema.csv", row["path"], kind, "unknown kind", f"one of {KINDS}"))
     enums = tuple(v for v in row["enum_values"].split("|") if v)
-    return Leaf(row["path"], kind, enums, _parse_default(kind, row["default"], enums),
+    return Leaf(row["path"], kind, enums, _parse_default(kind, row["default"]),
                 parse_range(row.get("range", "")), row["swept"] == "yes", row["scope"],
                 row.get("portfolio_scope", "no") == "yes")
 
@@ -208,8 +206,8 @@ def closest_path(path: str, candidates: Iterable[str]) -> str:
 
 def interval_ms(text: str) -> int | None:
     """Length in ms of an interval string (D39 grammar ``[1-9][0-9]*[smhd]``), None if invalid."""
-    if not isinstance(text, str) or _INTERVAL_RE.fullmatch(text) is None:
-        return None
+    if not isinstance(text, str) or len(text) > 20 or _INTERVAL_RE.fullmatch(text) is None:
+        return None  # more than 19 digits never fits in int64
     length = int(text[:-1]) * _UNIT_MS[text[-1]]
     return length if length <= INT64_MAX else None
 
@@ -224,7 +222,7 @@ def coerce_value(leaf: Leaf, value: object, site: Site) -> object:
 
 
 def _as_float(leaf: Leaf, value: object, site: Site) -> float:
-    if type(value) not in (int, float):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise site.error(value, "expected a number (float leaf)", "write a finite number, e.g. 1.5")
     try:
         out = float(value)
@@ -236,12 +234,13 @@ def _as_float(leaf: Leaf, value: object, site: Site) -> float:
 
 
 def _as_int(leaf: Leaf, value: object, site: Site) -> int:
-    if type(value) is float:
+    if isinstance(value, float):
         if not math.isfinite(value) or value != math.trunc(value):
             raise site.error(value, "int leaves need an integral value", "write a whole number, e.g. 20")
         value = int(value)
-    if type(value) is not int:
+    if not isinstance(value, int) or isinstance(value, bool):
         raise site.error(value, "expected an integer (int leaf)", "write a whole number, e.g. 20")
+    value = int(value)
     if not INT64_MIN <= value <= INT64_MAX:
         raise site.error(value, "int leaves must fit in a signed 64-bit integer (D47)",
                          "write a smaller whole number")
@@ -268,8 +267,9 @@ def _as_str(leaf: Leaf, value: object, site: Site) -> str:
     if value == "" and leaf.path in SUB_BAR_INTERVALS:
         return value
     if leaf.path in SUB_BAR_INTERVALS + (MAIN_INTERVAL,) and interval_ms(value) is None:
-        raise site.error(value, "interval must match [1-9][0-9]*[smhd] with a length in ms within int64 (D39)",
-                         "write e.g. \"5m\" or \"1h\"" + (" (or \"\" = off)" if leaf.path != MAIN_INTERVAL else ""))
+        off = "" if leaf.path == MAIN_INTERVAL else " (or \"\" = off)"
+        raise site.error(value, "interval must match [1-9][0-9]*[smhd], length in ms within int64 (D39)",
+                         f"write e.g. \"5m\" or \"1h\"{off}")
     return value
 
 
@@ -286,5 +286,44 @@ _CHECKERS = {"float": _as_float, "int": _as_int, "bool": _as_bool, "enum": _as_e
 def check_range(leaf: Leaf, value: object, site: Site) -> None:
     """Raise when an int/float value lies outside the schema's range column (D32, D42, D52, D53 8-10)."""
     if leaf.range is not None and leaf.kind in ("int", "float") and not leaf.range.contains(value):
-        raise site.error(value, f"out of range: must lie in {leaf.range.text}",
+        raise site.error(value, f"out of range, must lie in {leaf.range.text}",
                          f"set a value in {leaf.range.text}")
+
+
+def _culprit(site_of: Callable[[str], Site], first: str, other: str) -> tuple[str, Site, str]:
+    """Key to report for a two-key rule (``first`` unless only it is a default) and where the other is."""
+    key, alt = first, other
+    if site_of(first).src == DEFAULTS_SRC and site_of(other).src != DEFAULTS_SRC:
+        key, alt = other, first
+    return key, site_of(key), f"{site_of(alt).path} in {site_of(alt).src}"
+
+
+def _check_le(values: Mapping[str, object], site_of: Callable[[str], Site], low: str, high: str) -> None:
+    if low in values and high in values and values[low] > values[high]:
+        key, site, where = _culprit(site_of, low, high)
+        raise site.error(values[key], f"{low} = {values[low]!r} must be <= {high} = {values[high]!r} "
+                                      f"(D32; other key at {where})", f"lower {low} or raise {high}")
+
+
+def validate_effective(values: Mapping[str, object], site_of: Callable[[str], Site], schema: Schema) -> None:
+    """Range and cross-key rules on one effective config (§10.1; D32, D39, D42, D52, D53 items 8-10).
+
+    ``site_of(path)`` names the layer the value came from (file and layer-qualified path).
+    """
+    for path, leaf in schema.leaves.items():
+        check_range(leaf, values[path], site_of(path))
+    _check_le(values, site_of, "trade.vol_scalar_min", "trade.vol_scalar_max")
+    _check_le(values, site_of, "trade.reentry_cooldown_min_mins", "trade.reentry_cooldown_max_mins")
+    key = "engine.signal_on_candle_close"
+    if key in values and values[key] is not True:
+        raise site_of(key).error(values[key], "must be true, decisions only on closed bars (D30, P3)",
+                                 "set it to true")
+    main = interval_ms(values[MAIN_INTERVAL]) if MAIN_INTERVAL in values else None
+    for sub in SUB_BAR_INTERVALS:
+        sub_ms = interval_ms(values[sub]) if values.get(sub) else None
+        if main is not None and sub_ms is not None and sub_ms > main:
+            key, site, where = _culprit(site_of, sub, MAIN_INTERVAL)
+            raise site.error(values[key],
+                             f"sub-bar interval {sub} = {values[sub]!r} is longer than {MAIN_INTERVAL} = "
+                             f"{values[MAIN_INTERVAL]!r} (D39; other key at {where})",
+                             "use a sub-bar interval no longer than the main interval, or \"\" (off)")

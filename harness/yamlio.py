@@ -51,6 +51,10 @@ def _scalar(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"  # YAML 1.2 spelling; only test documents carry these (loaders reject them)
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
         return format_float(value)
     if value is None:
         return "null"
