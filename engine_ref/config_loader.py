@@ -6,6 +6,7 @@ arrive already decoded (D29, §7.1) and are applied as part of ``global``.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,10 @@ TOP_LEVEL = ("global", "symbols", "live", "modes")
 RUN_MODES = ("backtest", "paper", "dry_live", "live")
 LIVE_RUN_MODES = ("live", "dry_live")
 RUN_SRC = "<run>"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MERGE_TAG, _STR_TAG = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,17 @@ def _doc_error(src: str, what: str, rule: str, fix: str, value: object = NO_VALU
     return ConfigError(format_error(src, what, value, rule, fix))
 
 
+def _core_scalar(node: ScalarNode) -> None:
+    """Keep only YAML 1.2 core numbers: ruamel also resolves ``1_000`` and ``0b11``; those become strings."""
+    core = {_INT_TAG: _CORE_INT, _FLOAT_TAG: _CORE_FLOAT}.get(node.tag)
+    if core is not None and core.fullmatch(node.value) is None:
+        node.tag = _STR_TAG
+
+
 def _check_nodes(node: object, src: str, path: str, seen: set[int]) -> None:
-    """Reject duplicate keys (naming the dotted path and line) and YAML 1.1 merge keys (D28)."""
+    """Reject duplicate keys (naming dotted path and line) and merge keys; core numbers only (D28)."""
+    if isinstance(node, ScalarNode):
+        _core_scalar(node)
     if id(node) in seen or not isinstance(node, (MappingNode, SequenceNode)):
         return
     seen.add(id(node))
@@ -94,6 +107,8 @@ def _check_nodes(node: object, src: str, path: str, seen: set[int]) -> None:
         return
     keys: set[tuple[str, str]] = set()
     for key, value in node.value:
+        if isinstance(key, ScalarNode):
+            _core_scalar(key)
         ident = (key.tag, key.value) if isinstance(key, ScalarNode) else ("", str(id(key)))
         qpath = f"{path}.{ident[1]}" if path else ident[1]
         line = f"line {key.start_mark.line + 1}"

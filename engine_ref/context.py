@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine_ref.config_schema import ascii_upper
+
 #: §3.1 BTC bank lookup order: the exact symbol ``BTC``, else ``BTCUSDT``.
 BTC_CONTEXT_SYMBOLS = ("BTC", "BTCUSDT")
 #: §3.1: the BTC bank needs at least one processed main bar.
@@ -34,7 +36,7 @@ class WindowContext:
     ``breadth_defined`` is false. ``btc_bullish``: BTC close > BTC EMA-slow, ``None`` without a BTC bank.
     ``btc_close`` / ``btc_adx`` / ``btc_atr``: the bank's latest close (quote currency), ADX and raw ATR
     (quote currency, not floored) for the regime gate (§3.3); ``None`` without a bank. ``btc_symbol``
-    names the bank (``"BTC"``, ``"BTCUSDT"`` or ``None``).
+    names the bank's symbol (``"BTC"``, ``"BTCUSDT"`` or ``None``).
     """
 
     breadth_pct: float
@@ -74,12 +76,14 @@ def market_breadth(symbol_states: Mapping[str, Any], universe: Iterable[str]) ->
 
 
 def btc_bank_symbol(symbol_states: Mapping[str, Any], universe: Iterable[str]) -> str | None:
-    """§3.1 — ``"BTC"`` if it is in the universe with ≥ 1 processed bar, else ``"BTCUSDT"`` likewise,
-    else ``None``. Names are matched exactly (data symbols are upper case)."""
-    members = set(universe)
-    for symbol in BTC_CONTEXT_SYMBOLS:
-        if symbol in members and _bars_fed(symbol_states, symbol) >= BTC_BANK_MIN_BARS:
-            return symbol
+    """§3.1 — the universe symbol named ``BTC`` with ≥ 1 processed bar, else the one named ``BTCUSDT``
+    likewise, else ``None``. Names are compared after ASCII upper-casing, like every BTC name test (D48);
+    symbols that collide under upper-casing are a data error (D53.1), so at most one symbol matches."""
+    members = sorted(universe)
+    for target in BTC_CONTEXT_SYMBOLS:
+        for symbol in members:
+            if ascii_upper(symbol) == target and _bars_fed(symbol_states, symbol) >= BTC_BANK_MIN_BARS:
+                return symbol
     return None
 
 

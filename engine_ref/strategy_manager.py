@@ -22,7 +22,7 @@ from pathlib import Path
 
 from engine_ref.config_loader import (ConfigDocument, config_set_from_document, effective_config,
                                       read_document, sweep_layer)
-from engine_ref.config_schema import MAIN_INTERVAL, Schema, Site, load_schema
+from engine_ref.config_schema import MAIN_INTERVAL, Schema, Site, interval_ms, load_schema
 from harness.errors import ConfigError
 
 _Signature = tuple[int, int] | None
@@ -96,7 +96,7 @@ class StrategyManager:
     def _check_restart_keys(self, new: _State) -> None:
         old_value = self._state.portfolio["engine"]["interval"]
         new_value = new.portfolio["engine"]["interval"]
-        if old_value != new_value:
+        if interval_ms(old_value) != interval_ms(new_value):  # compared by length (D39)
             raise Site(str(self._path), MAIN_INTERVAL).error(
                 new_value, f"changed from {old_value!r} while running; needs a restart (§5.1)",
                 "restart the engine to change the main interval")
@@ -120,10 +120,12 @@ class StrategyManager:
         try:
             new = self._build(generation=self._state.generation + 1)
             self._check_restart_keys(new)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 - a live engine keeps its last good config (§5.1)
+            message = str(exc) if isinstance(exc, ConfigError) else f"{self._path}: {type(exc).__name__}: {exc}"
             with self._lock:
-                self._last_error = str(exc)
-            self._log.error("config reload rejected, keeping generation %d: %s", self._state.generation, exc)
+                self._last_error = message
+            self._log.error("config reload rejected, keeping generation %d: %s", self._state.generation, message,
+                            exc_info=not isinstance(exc, ConfigError))
             return False
         with self._lock:
             self._state, self._last_error = new, None

@@ -166,6 +166,12 @@ def test_yaml_12_core_scalars(tmp_path: Path) -> None:
     for word in ("yes", "no", "on", "off", "y"):
         m = error_of(tmp_path, f"global:\n  trade:\n    enable_pyramiding: {word}\n")
         assert m["value"] == repr(word)
+    ints = "global:\n  indicators: {rsi_window: 0x1F, atr_window: 0o17, bb_window: +12, vol_sma_window: 1.2e1}\n"
+    assert [load_text(tmp_path, ints)["indicators"][k] for k in ("rsi_window", "atr_window", "bb_window",
+                                                                "vol_sma_window")] == [31, 15, 12, 12]
+    for word in ("1_000", "0b11", "-0x1F", "1_0.5", "12:30"):  # not YAML 1.2 core numbers: strings
+        m = error_of(tmp_path, f"global:\n  indicators:\n    rsi_window: {word}\n")
+        assert m["value"] == repr(word)
     for word in (".inf", "-.inf", ".nan", ".NaN", "1e400"):
         m = error_of(tmp_path, f"global:\n  trade:\n    sl_atr_mult: {word}\n")
         assert m["path"] == "global.trade.sl_atr_mult" and "finite" in m["rule"]

@@ -1,10 +1,19 @@
 """engine_ref window context: breadth, BTC trend flag, BTC gate metrics (strategy-entries.md §3, D7)."""
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
 from engine_ref.context import WindowContext, btc_bank_symbol, compute_context, market_breadth
-from tests.engine_ref.snapshots import bear_snapshot, bull_snapshot, config_with, symbol_state, universe_states
+from engine_ref.entries import generate
+from engine_ref.indicators import IndicatorSnapshot, SymbolIndicators
+from engine_ref.transforms import apply_transforms
+from tests.engine_ref.snapshots import (Snap, bear_snapshot, bull_snapshot, config_with, symbol_state,
+                                        universe_states)
 
 
 def test_breadth_two_of_ten_bullish_is_20_percent() -> None:
@@ -110,3 +119,34 @@ def test_window_context_is_immutable() -> None:
     ctx = compute_context(universe_states(2))
     with pytest.raises(AttributeError):
         ctx.breadth_pct = 1.0  # type: ignore[misc]
+
+
+def test_snapshot_test_double_matches_the_indicator_snapshot() -> None:
+    """``Snap`` (tests) and ``IndicatorSnapshot`` (engine) carry the same §2.12 field names."""
+    assert [f.name for f in dataclasses.fields(Snap)] == [f.name for f in dataclasses.fields(IndicatorSnapshot)]
+
+
+def test_real_indicator_states_drive_context_and_generate(shared_candles: Path) -> None:
+    """Smoke test on the shared 1h candles: ``SymbolIndicators`` are valid context states, and their
+    snapshots go through ``generate`` and ``apply_transforms`` (window context built before each feed)."""
+    data = json.loads(shared_candles.read_text(encoding="utf-8"))
+    cfg = config_with({"thresholds.entry.enable_pullback_entries": True,
+                       "thresholds.entry.enable_slow_drift_entries": True})
+    states = {sym: SymbolIndicators.from_config(cfg) for sym in ("BTC", "ETH", "SOL")}
+    signals: Counter = Counter()
+    for k in range(len(data["BTC"])):
+        ctx = compute_context(states)
+        for sym in sorted(states):
+            snap = states[sym].update_bar(data[sym][k])
+            if states[sym].bar_count >= 200:
+                raw = generate(snap, cfg, ctx, sym)
+                final = apply_transforms(raw.signal, snap, cfg, ctx)
+                assert final.atr_entry >= snap.atr
+                signals[raw.signal] += 1
+    assert ctx.btc_symbol == "BTC" and ctx.breadth_defined
+    assert signals["NEUTRAL"] > 0 and signals["BUY"] + signals["SELL"] > 0
+
+
+def test_btc_bank_name_test_uses_ascii_upper_case_d48() -> None:
+    states = {"btc": symbol_state(bull_snapshot(), 3), "ETH": symbol_state(bear_snapshot(), 3)}
+    assert compute_context(states).btc_symbol == "btc"

@@ -119,6 +119,14 @@ def test_failed_reloads_are_rejected(cfg_path: Path, bad: str) -> None:
     assert sm.maybe_reload() is True and sm.get_config("BTC")["trade"]["sl_atr_mult"] == 7.0
 
 
+def test_main_interval_compared_by_length(cfg_path: Path) -> None:
+    sm = StrategyManager(cfg_path)
+    put(cfg_path, doc(3.0, interval="60m"))  # same length as 1h: not a restart (D39)
+    assert sm.maybe_reload() is True and sm.get_portfolio_config()["engine"]["interval"] == "60m"
+    put(cfg_path, doc(4.0, interval="30m"))
+    assert sm.maybe_reload() is False and "restart" in sm.snapshot().last_error
+
+
 def test_custom_logger_receives_the_error(cfg_path: Path, caplog) -> None:
     logger = logging.getLogger("test.custom.config")
     sm = StrategyManager(cfg_path, logger=logger)
