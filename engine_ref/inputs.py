@@ -1,7 +1,8 @@
 """Input normalisation of a run (strategy-exits.md §1.1; DECISIONS.md D2, D33, D38, D39, D53.18).
 
-The steps run in the fixed order of §1.1 [D38]: (1) reject malformed series (a cheap structural check;
-the full data rules live in the harness validator), (2) universe and removal of other symbols' inputs,
+The steps run in the fixed order of §1.1 [D38]: (1) reject malformed series — every supplied main,
+sub-bar and funding series (D33, D40, D41, D53.1-5; the harness validator checks the same rules
+independently and reports gaps), (2) universe and removal of other symbols' inputs,
 (3) active sub-bar series by interval length, (4) ``D_data``, (5) ``to_ts`` truncation and the run end
 ``D``, (6) sub-bars closing at or before ``T_0`` are dropped. Arrays are converted to Python ``int`` /
 ``float`` (exact) so that no numpy scalar reaches decision code.
@@ -61,17 +62,29 @@ def _plain(values: Any, cast) -> tuple:
     return tuple(cast(x) for x in seq)
 
 
+def _check_row(what: str, t: tuple, cols: list, i: int, step_ms: int) -> None:
+    """Step 1 rules for bar ``i``: order, spacing and phase (D33, D53.3-5), values (D33, D53.2)."""
+    if i and t[i] - t[i - 1] < step_ms:
+        raise DataError(f"{what}: row {i} (t={t[i]}) is not after the previous bar by at least one interval "
+                        "(unsorted, duplicate or overlapping open times, D33, D53.4).")
+    if t[i] < 0 or t[i] % step_ms != 0:
+        raise DataError(f"{what}: row {i} open time {t[i]} is not a multiple of the interval (D53.3, D53.5).")
+    o, h, low, c, v = (col[i] for col in cols)
+    if not all(math.isfinite(x) for x in (o, h, low, c, v)):
+        raise DataError(f"{what}: row {i} (t={t[i]}) has a non-finite value (D33).")
+    if not (low > 0 and low <= min(o, c) and h >= max(o, c) and v >= 0 and c >= 1e-9):
+        raise DataError(f"{what}: row {i} (t={t[i]}) breaks l > 0, l <= min(o, c), h >= max(o, c), v >= 0, "
+                        "c >= 1e-9 (D53.2).")
+
+
 def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
-    """Convert one series to Python numbers and check step 1 structurally (§1.1, D33, D40)."""
+    """Convert one series to Python numbers (exact) and apply the step-1 rules (§1.1, D33, D40, D53)."""
     t = _plain(raw["t"], int)
     cols = [_plain(raw[k], float) for k in _FIELDS]
     if any(len(col) != len(t) for col in cols):
         raise DataError(f"{what}: arrays t/o/h/l/c/v differ in length. Fix: one value per bar in every array.")
     for i in range(len(t)):
-        if i and t[i] <= t[i - 1]:
-            raise DataError(f"{what}: open times not strictly increasing at row {i} (t={t[i]}) (D33).")
-        if not all(math.isfinite(col[i]) for col in cols) or cols[3][i] <= 0 or cols[4][i] < 0:
-            raise DataError(f"{what}: row {i} (t={t[i]}) has a non-finite value, c <= 0 or v < 0 (D33).")
+        _check_row(what, t, cols, i, step_ms)
     if "t_close" in raw:
         for i, tc in enumerate(_plain(raw["t_close"], int)):
             if tc != t[i] + step_ms - 1:
@@ -106,6 +119,12 @@ def active_length(portfolio: dict, key: str, main_ms: int) -> int | None:
 
 def universe_of(main: Mapping[str, Bars], portfolio: dict) -> tuple[str, ...]:
     """Step 2 (D48): symbols with main bars minus ``watchlist_exclude`` (ASCII upper-case on both sides)."""
+    seen: dict[str, str] = {}
+    for name in main:
+        if ascii_upper(name) in seen:
+            raise DataError(f"symbols {seen[ascii_upper(name)]!r} and {name!r} collide under ASCII upper-casing "
+                            "(D53.1).")
+        seen[ascii_upper(name)] = name
     excluded = {ascii_upper(s) for s in portfolio.get("watchlist_exclude", []) or []}
     names = [s for s, bars in main.items() if len(bars) > 0 and ascii_upper(s) not in excluded]
     return tuple(sorted(names))

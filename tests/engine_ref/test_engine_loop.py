@@ -12,6 +12,8 @@ import random
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import engine_ref.engine as engine_mod
 from engine_ref.arith import q
@@ -54,7 +56,6 @@ def test_d4_event_order_and_views(monkeypatch):
     for name, kind in (("exit_subbar_step", "X"), ("entry_tick", "N"), ("main_step", "M")):
         spy(monkeypatch, calls, name, kind)
     spy(monkeypatch, calls, "evaluate_position", "EVAL")
-    fund_calls: list = []
     orig_settle = engine_mod.settle_funding
     monkeypatch.setattr(engine_mod, "settle_funding", lambda st, b: (calls.append(("F", b)), orig_settle(st, b)))
     r = run_backtest(main, cs, sub_bars=subs, funding=funding, lookback=1)
@@ -292,6 +293,14 @@ def test_input_and_run_parameter_errors():
     tc = dict(bars(T0, HOUR, [100.0]), t_close=[T0 + HOUR])
     with pytest.raises(DataError):
         run_backtest({"AAA": tc}, cs)
+    for bad_bars in (bars(T0 + 1, HOUR, [100.0]), bars(T0, HOUR, [100.0], spread=-0.1),
+                     bars(T0, HOUR, [float("nan")])):
+        with pytest.raises(DataError):
+            run_backtest({"AAA": bad_bars}, cs)
+    with pytest.raises(DataError):
+        run_backtest({"AAA": bars(T0, HOUR, [1.0]), "aaa": bars(T0, HOUR, [1.0])}, configs(["AAA", "aaa"]))
+    with pytest.raises(DataError):
+        run_backtest({"AAA": bars(T0, HOUR, [1.0])}, cs, funding={"AAA": ([T0, T0], [0.1, 0.2])})
     for kwargs in ({"initial_balance": 0.0}, {"lookback": -1}, {"lookback": 2.5}, {"taker_fee_bps": float("nan")},
                    {"to_ts": -5}):
         with pytest.raises(ConfigError):
@@ -323,3 +332,35 @@ def test_shared_data_real_entry_layer(shared_main):
     prefix = [x for x in a.trades if x.timestamp_ms <= cut]
     assert [record_bits(x) for x in part.trades[:len(prefix)]] == [record_bits(x) for x in prefix]
     assert all(x.reason == "End of Backtest" for x in part.trades[len(prefix):])
+
+
+@settings(deadline=None)
+@given(seed=st.integers(0, 10_000), cut_q=st.integers(1, 130), offset_ms=st.sampled_from([0, 1, -1]))
+def test_causality_property(seed, cut_q, offset_ms):
+    """D3 as a property: any τ* gives the full run's records ≤ τ*, then only end-of-data records."""
+    cut = T0 + cut_q * Q15 + offset_ms
+    with pytest.MonkeyPatch.context() as mp:
+        full = scenario_run(mp, seed)
+        part = scenario_run(mp, seed, to_ts=cut)
+    prefix = [record_bits(x) for x in full.trades if x.timestamp_ms <= cut]
+    assert [record_bits(x) for x in part.trades[:len(prefix)]] == prefix
+    assert all(x.reason == "End of Backtest" for x in part.trades[len(prefix):])
+    closes = {t for t, _ in full.equity_curve if (t - T0) % HOUR == 0 and t <= cut}
+    assert [p for p in part.equity_curve if p[0] in closes] == [p for p in full.equity_curve if p[0] in closes]
+
+
+def test_numpy_inputs_equal_plain_lists(monkeypatch):
+    np = pytest.importorskip("numpy")
+    main, subs, signals, funding = random_market(5)
+    install_signals(monkeypatch, signals)
+    cs = configs(["AAA", "BBB"], SCENARIO)
+    plain = run_backtest(main, cs, sub_bars=subs, funding=funding, lookback=5, to_ts=T0 + 20 * HOUR)
+    as_np = {s: {k: np.asarray(v, dtype=np.int64 if k == "t" else np.float64) for k, v in m.items()}
+             for s, m in main.items()}
+    sub_np = {Q15: {s: {k: np.asarray(v, dtype=np.int64 if k == "t" else np.float64) for k, v in m.items()}
+                    for s, m in subs[Q15].items()}}
+    fund_np = {s: (np.asarray(t, dtype=np.int64), np.asarray(r)) for s, (t, r) in funding.items()}
+    got = run_backtest(as_np, cs, sub_bars=sub_np, funding=fund_np, lookback=np.int64(5),
+                       to_ts=np.int64(T0 + 20 * HOUR))
+    assert [record_bits(x) for x in got.trades] == [record_bits(x) for x in plain.trades]
+    assert all(type(x.price) is float and type(x.timestamp_ms) is int for x in got.trades)
