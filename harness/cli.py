@@ -39,6 +39,24 @@ def cmd_config_audit(args: argparse.Namespace) -> int:
     return 0 if not res.drifts and not gaps else 1
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay one config on one engine; print the summary, write the full trade log."""
+    from harness.reports.replay_md import render_summary
+    from harness.replay import RunParams, replay, write_replay_json
+
+    params = RunParams(initial_balance=args.initial_balance, lookback=args.lookback,
+                       taker_fee_bps=args.taker_fee_bps, from_ts=args.from_ts, to_ts=args.to_ts,
+                       run_mode=args.run_mode, strategy_mode=args.mode,
+                       allow_missing_sub_bars=args.allow_missing_sub_bars)
+    subs = None if args.sub_bars is None else tuple(s for s in args.sub_bars.split(",") if s)
+    result = replay(args.engine, Path(args.config) if args.config else None, Path(args.candles),
+                    params, subs)
+    print(render_summary(result.engine, result.metrics, result.seconds))
+    if args.json:
+        print(f"trade log: {write_replay_json(result, Path(args.json))} ({len(result.trades)} records)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftgate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--sweep-rows", type=int, default=50, help="seeded full_144v rows as sweep overrides")
     ca.add_argument("--seed", type=int, default=0)
     ca.set_defaults(func=cmd_config_audit)
+    rp = sub.add_parser("replay", help="replay one config on one engine and print its metrics")
+    rp.add_argument("--engine", choices=("ref", "sim"), default="ref")
+    rp.add_argument("--candles", required=True, help="candles: .json, .sqlite/.db or .csv")
+    rp.add_argument("--config", help="overrides YAML (default: built-in defaults)")
+    rp.add_argument("--mode", help="strategy mode (a key of modes:)")
+    rp.add_argument("--run-mode", default="backtest", choices=("backtest", "paper", "dry_live", "live"))
+    rp.add_argument("--sub-bars", help="sub-bar intervals to load, comma-separated (default: the config's)")
+    rp.add_argument("--allow-missing-sub-bars", action="store_true",
+                    help="symbols without sub-bars use main bars only (D53.18; reported)")
+    rp.add_argument("--initial-balance", type=float, default=10000.0)
+    rp.add_argument("--lookback", type=int, default=200)
+    rp.add_argument("--taker-fee-bps", type=float, default=3.5)
+    rp.add_argument("--from-ts", type=int)
+    rp.add_argument("--to-ts", type=int)
+    rp.add_argument("--json", help="write the full trade log, equity curve and metrics here")
+    rp.set_defaults(func=cmd_replay)
     try:
         from harness.data.cli import add_data_parser
     except ImportError:  # pragma: no cover - data layer not installed
