@@ -49,14 +49,24 @@ class RunResult:
     gate_stats: dict[str, int] = field(default_factory=dict)
 
 
-def _sub_bar_index(series: Mapping[str, Bars] | None, step_ms: int | None) -> dict[int, dict[str, SubBar]]:
-    """Close time τ → {symbol: sub-bar closing at τ} for one active sub-bar series."""
-    index: dict[int, dict[str, SubBar]] = {}
+def _sub_bar_index(series: Mapping[str, Bars] | None, step_ms: int | None) -> dict[int, dict[str, int]]:
+    """Close time τ → {symbol: row of the sub-bar closing at τ} for one active sub-bar series.
+
+    Rows, not bar objects: a year of 3m sub-bars is millions of rows, and only the few that meet an
+    open position (exits) or a ready symbol (entries) are ever turned into a :class:`SubBar`.
+    """
+    index: dict[int, dict[str, int]] = {}
     for sym in sorted(series or {}):
-        b = series[sym]
-        for i in range(len(b)):
-            index.setdefault(b.t[i] + step_ms, {})[sym] = SubBar(b.t[i], b.o[i], b.h[i], b.l[i], b.c[i])
+        t = series[sym].t
+        for i in range(len(t)):
+            index.setdefault(t[i] + step_ms, {})[sym] = i
     return index
+
+
+def _sub_bar(series: Mapping[str, Bars], sym: str, i: int) -> SubBar:
+    """Row ``i`` of ``sym``'s sub-bar series as a :class:`SubBar`."""
+    b = series[sym]
+    return SubBar(b.t[i], b.o[i], b.h[i], b.l[i], b.c[i])
 
 
 class Simulation:
@@ -138,7 +148,7 @@ class Simulation:
             snap = self.indicators[sym].snapshot
             if snap is None or self.state.exit_cooldown_active(sym, tau):
                 continue
-            self.evaluate_position(sym, view(snap, bars[sym]), tau)
+            self.evaluate_position(sym, view(snap, _sub_bar(self.inp.exit_bars, sym, bars[sym])), tau)
 
     def entry_ready(self, sym: str) -> bool:
         """Readiness for an entry tick (§2.7) and the D53.6 staleness rule (latest bar closes at the window start)."""
@@ -153,7 +163,7 @@ class Simulation:
         cands: list = []
         for sym in self.inp.universe:
             if sym in bars and self.entry_ready(sym):
-                view_s = view(self.indicators[sym].snapshot, bars[sym])
+                view_s = view(self.indicators[sym].snapshot, _sub_bar(self.inp.entry_bars, sym, bars[sym]))
                 entry_evaluation(self.state, sym, view_s, tau, self.context, cands)
         execute_candidates(self.state, cands, tau, sub_bar=True)
 

@@ -172,7 +172,40 @@ def _bar_field(bar: Any, name: str) -> Any:
     return getattr(bar, name)
 
 
-def view(snapshot: IndicatorSnapshot, sub_bar: Any) -> IndicatorSnapshot:
+class SnapshotView:
+    """The sub-bar view ``V(S, b)`` of DECISIONS.md D5 / strategy-entries.md §5.2, as a light proxy.
+
+    It carries the eight replaced fields itself and reads every other field from ``S`` (``__getattr__``
+    only runs for names not set here), so building one costs eight assignments instead of copying the
+    whole snapshot — views are built for every position at every exit sub-bar.
+    """
+
+    __slots__ = ("_snapshot", "t", "o", "h", "l", "c", "prev_close", "prev_ema_fast", "prev_ema_slow")
+
+    def __init__(self, snapshot: IndicatorSnapshot, t: int, o: float, h: float, l: float,  # noqa: E741
+                 c: float) -> None:
+        self._snapshot = snapshot
+        self.t, self.o, self.h, self.l, self.c = t, o, h, l, c
+        self.prev_close = snapshot.c
+        self.prev_ema_fast = snapshot.ema_fast
+        self.prev_ema_slow = snapshot.ema_slow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._snapshot, name)
+
+    open = property(lambda self: self.o)
+    high = property(lambda self: self.h)
+    low = property(lambda self: self.l)
+    close = property(lambda self: self.c)
+
+    def __eq__(self, other: object) -> bool:
+        names = [f.name for f in dataclasses.fields(IndicatorSnapshot)]
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def view(snapshot: IndicatorSnapshot, sub_bar: Any) -> SnapshotView:
     """The sub-bar view ``V(S, b)`` of DECISIONS.md D5 / strategy-entries.md §5.2.
 
     ``S`` is the symbol's latest main snapshot (bar k−1), ``b`` a sub-bar (mapping or object with
@@ -180,17 +213,9 @@ def view(snapshot: IndicatorSnapshot, sub_bar: Any) -> IndicatorSnapshot:
     ``prev_close := S.c``, ``prev_ema_fast := S.ema_fast``, ``prev_ema_slow := S.ema_slow``; every
     other field (all indicators, ``v``, ``ema_slow_slope_pct``, ``bar_index``) keeps ``S``'s value.
     """
-    return dataclasses.replace(
-        snapshot,
-        t=int(_bar_field(sub_bar, "t")),
-        o=float(_bar_field(sub_bar, "o")),
-        h=float(_bar_field(sub_bar, "h")),
-        l=float(_bar_field(sub_bar, "l")),
-        c=float(_bar_field(sub_bar, "c")),
-        prev_close=snapshot.c,
-        prev_ema_fast=snapshot.ema_fast,
-        prev_ema_slow=snapshot.ema_slow,
-    )
+    return SnapshotView(snapshot, int(_bar_field(sub_bar, "t")), float(_bar_field(sub_bar, "o")),
+                        float(_bar_field(sub_bar, "h")), float(_bar_field(sub_bar, "l")),
+                        float(_bar_field(sub_bar, "c")))
 
 
 def _lagged_fields(prev: IndicatorSnapshot | None) -> dict[str, Any]:

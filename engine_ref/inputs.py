@@ -62,19 +62,20 @@ def _plain(values: Any, cast) -> tuple:
     return tuple(cast(x) for x in seq)
 
 
-def _check_row(what: str, t: tuple, cols: list, i: int, step_ms: int) -> None:
-    """Step 1 rules for bar ``i``: order, spacing and phase (D33, D53.3-5), values (D33, D53.2)."""
-    if i and t[i] - t[i - 1] < step_ms:
-        raise DataError(f"{what}: row {i} (t={t[i]}) is not after the previous bar by at least one interval "
-                        "(unsorted, duplicate or overlapping open times, D33, D53.4).")
-    if t[i] < 0 or t[i] % step_ms != 0:
-        raise DataError(f"{what}: row {i} open time {t[i]} is not a multiple of the interval (D53.3, D53.5).")
-    o, h, low, c, v = (col[i] for col in cols)
-    if not all(math.isfinite(x) for x in (o, h, low, c, v)):
-        raise DataError(f"{what}: row {i} (t={t[i]}) has a non-finite value (D33).")
-    if not (low > 0 and low <= min(o, c) and h >= max(o, c) and v >= 0 and c >= 1e-9):
-        raise DataError(f"{what}: row {i} (t={t[i]}) breaks l > 0, l <= min(o, c), h >= max(o, c), v >= 0, "
-                        "c >= 1e-9 (D53.2).")
+def _check_rows(what: str, t: tuple, cols: list, step_ms: int) -> None:
+    """Step 1 rules for every bar: order, spacing and phase (D33, D53.3-5), values (D33, D53.2)."""
+    isfinite = math.isfinite
+    for i, (ti, o, h, low, c, v) in enumerate(zip(t, *cols)):
+        if i and ti - t[i - 1] < step_ms:
+            raise DataError(f"{what}: row {i} (t={ti}) is not after the previous bar by at least one "
+                            "interval (unsorted, duplicate or overlapping open times, D33, D53.4).")
+        if ti < 0 or ti % step_ms != 0:
+            raise DataError(f"{what}: row {i} open time {ti} is not a multiple of the interval (D53.3, D53.5).")
+        if not (isfinite(o) and isfinite(h) and isfinite(low) and isfinite(c) and isfinite(v)):
+            raise DataError(f"{what}: row {i} (t={ti}) has a non-finite value (D33).")
+        if not (low > 0 and low <= o and low <= c and h >= o and h >= c and v >= 0 and c >= 1e-9):
+            raise DataError(f"{what}: row {i} (t={ti}) breaks l > 0, l <= min(o, c), h >= max(o, c), v >= 0, "
+                            "c >= 1e-9 (D53.2).")
 
 
 def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
@@ -83,8 +84,7 @@ def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
     cols = [_plain(raw[k], float) for k in _FIELDS]
     if any(len(col) != len(t) for col in cols):
         raise DataError(f"{what}: arrays t/o/h/l/c/v differ in length. Fix: one value per bar in every array.")
-    for i in range(len(t)):
-        _check_row(what, t, cols, i, step_ms)
+    _check_rows(what, t, cols, step_ms)
     if "t_close" in raw:
         for i, tc in enumerate(_plain(raw["t_close"], int)):
             if tc != t[i] + step_ms - 1:

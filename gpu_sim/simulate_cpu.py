@@ -1,0 +1,336 @@
+"""CPU driver: ``prange`` over configs, each config runs the whole simulation sequentially.
+
+The wrapper owns shapes (STYLE.md 3): it validates inputs, resolves the run (intervals, sub-bar modes,
+``to_ts`` truncation as per-symbol bar counts, run end ``D``, timeline, tick lists, equity-sample day
+buckets), preallocates state and outputs, and launches :func:`_simulate_all`. Kernels never raise.
+
+Normalisation (strategy-exits.md §1.1, D38): the market arrays must already hold only the universe
+(``watchlist_exclude`` applied) and be validated (``harness.data.validate_market``). Here: active
+sub-bar series by interval length (D39); ``D_data`` over main bars and active sub-bar series before
+truncation; ``to_ts`` drops bars closing after it (and funding rows after it) by shortening the
+per-symbol counts; sub-bars closing at or before ``T_0`` are skipped by the kernel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from harness.errors import ConfigError, DataError
+
+from .config_loader import ParamsBatch, interval_ms
+from .ind_fields import N_FIELDS
+from .indicator_sets import compute_indicators, dedup_sets
+from .kernel_loop import simulate_config
+from .kernel_records import METRIC_NAMES, N_METRICS, N_REC_F, N_REC_I, decode_records, metrics_dict
+from .kernel_state import (
+    ABSENT,
+    DAY_MS,
+    N_CF,
+    N_CI,
+    N_GF,
+    N_GI,
+    N_PF,
+    N_RF,
+    N_RI,
+    N_SI,
+    RF_FEE_RATE,
+    RF_INITIAL_BALANCE,
+    RI_BTC_IDX,
+    RI_BTCUSDT_IDX,
+    RI_ENTRY_MODE,
+    RI_ENTRY_MS,
+    RI_EXIT_MODE,
+    RI_EXIT_MS,
+    RI_FROM_TS,
+    RI_HAS_FUNDING,
+    RI_LOOKBACK,
+    RI_MAIN_MS,
+    RI_RUN_END,
+    SF_IS_BTC,
+    SF_IS_PAXG,
+)
+from .layout import ascii_upper
+from .market_arrays import MarketArrays
+
+__all__ = ["RunParams", "SimResult", "simulate_cpu", "prepare_run", "run_kernel"]
+
+
+@njit(parallel=True, error_model="numpy")
+def _simulate_all(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb, ft, fr, fnb,
+                  timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
+                  sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
+    for c in prange(params.shape[0]):
+        simulate_config(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb,
+                        ft, fr, fnb, timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
+                        sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
+                        rec_f[c], eq_out[c], metrics[c])
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Run parameters (D22, D42): identical for every config of a launch."""
+
+    initial_balance: float = 10_000.0
+    lookback: int = 200
+    taker_fee_bps: float = 3.5
+    from_ts: int | None = None
+    to_ts: int | None = None
+    allow_missing_sub_bars: bool = False
+
+    def check(self) -> None:
+        ib, lb, fee = self.initial_balance, self.lookback, self.taker_fee_bps
+        if not (isinstance(ib, (int, float)) and np.isfinite(ib) and ib > 0):
+            raise ConfigError(f"<run>: initial_balance = {ib!r}: must be finite and > 0 (D42); fix: e.g. 10000.0")
+        if isinstance(lb, bool) or not isinstance(lb, (int, np.integer)) or lb < 0:
+            raise ConfigError(f"<run>: lookback = {lb!r}: must be an integer >= 0 (D42); fix: e.g. 200")
+        if not (isinstance(fee, (int, float)) and np.isfinite(fee) and fee >= 0):
+            raise ConfigError(f"<run>: taker_fee_bps = {fee!r}: must be finite and >= 0 (D42); fix: e.g. 3.5")
+        for name in ("from_ts", "to_ts"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
+                raise ConfigError(f"<run>: {name} = {v!r}: must be an integer ms time >= 0 (D42); fix: e.g. "
+                                  f"1704067200000 or None")
+
+
+@dataclass(frozen=True, eq=False)
+class KernelInputs:
+    """Everything the kernel reads, shared by all configs (read-only arrays)."""
+
+    symbols: tuple[str, ...]
+    mt: np.ndarray
+    mc: np.ndarray
+    mv: np.ndarray
+    mnb: np.ndarray
+    xt: np.ndarray
+    xc: np.ndarray
+    xnb: np.ndarray
+    nt: np.ndarray
+    nc: np.ndarray
+    nnb: np.ndarray
+    ft: np.ndarray
+    fr: np.ndarray
+    fnb: np.ndarray
+    timeline: np.ndarray
+    xticks: np.ndarray
+    nticks: np.ndarray
+    sample_t: np.ndarray
+    sample_day: np.ndarray
+    sym_flags: np.ndarray
+    run_i: np.ndarray
+    run_f: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SimResult:
+    """Outputs of one launch. ``rec_i``/``rec_f``: (n_configs, capacity, ·); ``equity``: (n_configs,
+    n_samples) or None; ``metrics``: (n_configs, N_METRICS) in ``METRIC_NAMES`` order."""
+
+    symbols: tuple[str, ...]
+    metrics: np.ndarray
+    rec_i: np.ndarray
+    rec_f: np.ndarray
+    equity: np.ndarray | None
+    sample_t: np.ndarray
+
+    @property
+    def n_records(self) -> np.ndarray:
+        return self.metrics[:, METRIC_NAMES.index("n_records")].astype(np.int64)
+
+    @property
+    def overflow(self) -> np.ndarray:
+        return self.metrics[:, METRIC_NAMES.index("records_overflow")] != 0.0
+
+    def records(self, config: int) -> list[dict]:
+        """The §6.5 trade log of ``config`` (only the records that fit the buffer; see ``overflow``)."""
+        return decode_records(self.rec_i[config], self.rec_f[config], int(self.n_records[config]), self.symbols)
+
+    def metrics_of(self, config: int) -> dict:
+        return metrics_dict(self.metrics[config])
+
+    def equity_curve(self, config: int) -> list[tuple[int, float]]:
+        if self.equity is None:
+            raise ValueError("equity curves were not requested (equity_curve=False)")
+        return [(int(t), float(v)) for t, v in zip(self.sample_t, self.equity[config])]
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    v = np.ascontiguousarray(a).view()
+    v.flags.writeable = False
+    return v
+
+
+def _sub_series(market: MarketArrays, length: int | None, what: str, allow_missing: bool):
+    """(t, c, n_bars) of the active sub-bar series of ``length`` ms, or empty arrays."""
+    n_sym = len(market.symbols)
+    if length is None:
+        return np.zeros((n_sym, 0), np.int64), np.zeros((n_sym, 0)), np.zeros(n_sym, np.int64)
+    bars = market.sub.get(length)
+    if bars is None:
+        if not allow_missing:
+            raise DataError(f"<market>: {what} sub-bar mode is on ({length} ms) but no such series was supplied "
+                            f"(D53.18). Fix: load the series or pass allow_missing_sub_bars=True.")
+        return np.zeros((n_sym, 0), np.int64), np.zeros((n_sym, 0)), np.zeros(n_sym, np.int64)
+    if bars.symbols != market.symbols:
+        raise DataError(f"<market>: {what} sub-bar symbols {bars.symbols} != universe {market.symbols}. "
+                        f"Fix: pack them with pack_market.")
+    nb = bars.n_bars.astype(np.int64)
+    if not allow_missing and np.any(nb == 0):
+        miss = [market.symbols[i] for i in np.flatnonzero(nb == 0)]
+        raise DataError(f"<market>: {what} sub-bar mode is on but {miss} have no sub-bars (D53.18). Fix: load "
+                        f"them or pass allow_missing_sub_bars=True (those symbols then use main bars only).")
+    return bars.t, bars.c, nb
+
+
+def _last_close(t: np.ndarray, nb: np.ndarray, length: int) -> int | None:
+    ends = [int(t[s, nb[s] - 1]) + length for s in range(nb.size) if nb[s] > 0]
+    return max(ends) if ends else None
+
+
+def _truncate(t: np.ndarray, nb: np.ndarray, length: int, to_ts: int | None) -> np.ndarray:
+    """Per-symbol counts of rows whose close (``t + length``) is <= ``to_ts``."""
+    if to_ts is None:
+        return nb.copy()
+    out = np.empty_like(nb)
+    for s in range(nb.size):
+        out[s] = np.searchsorted(t[s, :nb[s]] + length, to_ts, side="right")
+    return out
+
+
+def _ticks(t: np.ndarray, nb: np.ndarray, length: int, lo: int, hi: int) -> np.ndarray:
+    closes = [t[s, :nb[s]] + length for s in range(nb.size)]
+    allc = np.unique(np.concatenate(closes)) if closes else np.zeros(0, np.int64)
+    return allc[(allc > lo) & (allc <= hi)].astype(np.int64)
+
+
+def prepare_run(market: MarketArrays, engine: dict, run: RunParams) -> KernelInputs:
+    """Resolve the clock and pack the shared kernel inputs (strategy-exits.md §1.1, §2.1)."""
+    run.check()
+    syms = market.symbols
+    n_sym = len(syms)
+    main_ms = interval_ms(engine.get("engine.interval", "1h"))
+    if main_ms is None:
+        raise ConfigError(f"<engine>: engine.interval = {engine.get('engine.interval')!r} is not an interval (D39)")
+    lengths = {}
+    for key in ("engine.exit_interval", "engine.entry_interval"):
+        text = engine.get(key, "")
+        if text == "":
+            lengths[key] = None
+            continue
+        ms = interval_ms(text)
+        if ms is None or ms > main_ms:
+            raise ConfigError(f"<engine>: {key} = {text!r}: must be an interval no longer than engine.interval "
+                              f"(D32, D39)")
+        lengths[key] = None if ms == main_ms else ms
+    exit_ms, entry_ms = lengths["engine.exit_interval"], lengths["engine.entry_interval"]
+    xt, xc, xnb = _sub_series(market, exit_ms, "exit", run.allow_missing_sub_bars)
+    nt, nc, nnb = _sub_series(market, entry_ms, "entry", run.allow_missing_sub_bars)
+    m = market.main
+    mnb = m.n_bars.astype(np.int64)
+    ends = [e for e in (_last_close(m.t, mnb, main_ms),
+                        _last_close(xt, xnb, exit_ms) if exit_ms else None,
+                        _last_close(nt, nnb, entry_ms) if entry_ms else None) if e is not None]
+    d_data = max(ends) if ends else 0
+    to_ts = run.to_ts
+    run_end = d_data if to_ts is None else min(int(to_ts), d_data)
+    mnb = _truncate(m.t, mnb, main_ms, to_ts)
+    if exit_ms:
+        xnb = _truncate(xt, xnb, exit_ms, to_ts)
+    if entry_ms:
+        nnb = _truncate(nt, nnb, entry_ms, to_ts)
+    opens = [m.t[s, :mnb[s]] for s in range(n_sym)]
+    timeline = np.unique(np.concatenate(opens)).astype(np.int64) if opens else np.zeros(0, np.int64)
+    t0 = int(timeline[0]) if timeline.size else 0
+    xticks = _ticks(xt, xnb, exit_ms, t0, run_end) if exit_ms else np.zeros(0, np.int64)
+    nticks = _ticks(nt, nnb, entry_ms, t0, run_end) if entry_ms else np.zeros(0, np.int64)
+    if market.funding is not None:
+        f = market.funding
+        ft, fr = f.times, f.rates
+        fnb = f.n_rows.astype(np.int64)
+        if to_ts is not None:
+            fnb = np.array([np.searchsorted(ft[s, :fnb[s]], to_ts, side="right") for s in range(n_sym)],
+                           dtype=np.int64)
+    else:
+        ft, fr, fnb = np.zeros((n_sym, 0), np.int64), np.zeros((n_sym, 0)), np.zeros(n_sym, np.int64)
+    closes = timeline + main_ms
+    if timeline.size and run_end > int(closes[-1]):
+        sample_t = np.concatenate([closes, np.array([run_end], np.int64)])
+    else:
+        sample_t = closes.astype(np.int64)
+    _, sample_day = np.unique(sample_t // DAY_MS, return_inverse=True)
+    flags = np.zeros(n_sym, np.int64)
+    upper = [ascii_upper(s) for s in syms]
+    for i, u in enumerate(upper):
+        flags[i] = (SF_IS_BTC if u == "BTC" else 0) | (SF_IS_PAXG if u == "PAXG" else 0)
+    run_i = np.zeros(N_RI, np.int64)
+    run_i[RI_LOOKBACK] = int(run.lookback)
+    run_i[RI_FROM_TS] = ABSENT if run.from_ts is None else int(run.from_ts)
+    run_i[RI_RUN_END] = run_end
+    run_i[RI_MAIN_MS] = main_ms
+    run_i[RI_EXIT_MS] = exit_ms or 0
+    run_i[RI_ENTRY_MS] = entry_ms or 0
+    run_i[RI_EXIT_MODE] = 1 if exit_ms else 0
+    run_i[RI_ENTRY_MODE] = 1 if entry_ms else 0
+    run_i[RI_HAS_FUNDING] = 1 if market.funding is not None else 0
+    run_i[RI_BTC_IDX] = upper.index("BTC") if "BTC" in upper else -1
+    run_i[RI_BTCUSDT_IDX] = upper.index("BTCUSDT") if "BTCUSDT" in upper else -1
+    run_f = np.zeros(N_RF, np.float64)
+    run_f[RF_INITIAL_BALANCE] = float(run.initial_balance)
+    run_f[RF_FEE_RATE] = float(run.taker_fee_bps) / 10000.0
+    return KernelInputs(
+        symbols=syms, mt=_ro(m.t), mc=_ro(m.c), mv=_ro(m.v), mnb=_ro(mnb),
+        xt=_ro(xt), xc=_ro(xc), xnb=_ro(xnb), nt=_ro(nt), nc=_ro(nc), nnb=_ro(nnb),
+        ft=_ro(ft), fr=_ro(fr), fnb=_ro(fnb), timeline=_ro(timeline), xticks=_ro(xticks), nticks=_ro(nticks),
+        sample_t=_ro(sample_t.astype(np.int64)), sample_day=_ro(sample_day.astype(np.int64).reshape(-1)),
+        sym_flags=_ro(flags), run_i=_ro(run_i), run_f=_ro(run_f))
+
+
+def run_kernel(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind: np.ndarray,
+               k: KernelInputs, *, record_capacity: int = 4096, equity_curve: bool = True) -> SimResult:
+    """Allocate state and outputs for ``params`` (n_configs, n_symbols, n_fields) and launch."""
+    n_cfg, n_sym = params.shape[0], len(k.symbols)
+    if params.ndim != 3 or params.shape[1] != n_sym or portfolio.shape != (n_cfg, params.shape[2]):
+        raise ConfigError(f"<params>: shapes {params.shape} / {portfolio.shape} do not match {n_sym} symbols")
+    if set_ids.shape != (n_cfg, n_sym) or ind.ndim != 4 or ind.shape[1] != n_sym or ind.shape[3] != N_FIELDS:
+        raise ConfigError(f"<ind>: set_ids {set_ids.shape} / ind {ind.shape} do not match the batch")
+    if n_cfg and n_sym and (int(set_ids.min()) < 0 or int(set_ids.max()) >= ind.shape[0]):
+        raise ConfigError("<ind>: set_ids out of range of ind")
+    if ind.shape[2] < k.mt.shape[1]:
+        raise ConfigError(f"<ind>: {ind.shape[2]} bar rows < {k.mt.shape[1]} main bars")
+    if record_capacity < 0:
+        raise ValueError("record_capacity must be >= 0")
+    n_samples = k.sample_t.shape[0]
+    n_days = int(k.sample_day[-1]) + 1 if n_samples else 0
+    sym_i = np.zeros((n_cfg, n_sym, N_SI), np.int64)
+    pos_f = np.zeros((n_cfg, n_sym, N_PF), np.float64)
+    g_i = np.zeros((n_cfg, N_GI), np.int64)
+    g_f = np.zeros((n_cfg, N_GF), np.float64)
+    cand_i = np.zeros((n_cfg, n_sym, N_CI), np.int64)
+    cand_f = np.zeros((n_cfg, n_sym, N_CF), np.float64)
+    day_vals = np.zeros((n_cfg, max(n_days, 1)), np.float64)
+    rec_i = np.zeros((n_cfg, record_capacity, N_REC_I), np.int64)
+    rec_f = np.zeros((n_cfg, record_capacity, N_REC_F), np.float64)
+    eq = np.zeros((n_cfg, n_samples if equity_curve else 0), np.float64)
+    metrics = np.zeros((n_cfg, N_METRICS), np.float64)
+    _simulate_all(_ro(params.astype(np.float64, copy=False)), _ro(portfolio.astype(np.float64, copy=False)),
+                  _ro(set_ids.astype(np.int64)), _ro(ind), k.mt, k.mc, k.mv, k.mnb, k.xt, k.xc, k.xnb, k.nt, k.nc,
+                  k.nnb, k.ft, k.fr, k.fnb, k.timeline, k.xticks, k.nticks, k.sample_day, k.sym_flags, k.run_i,
+                  k.run_f, sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq, metrics)
+    return SimResult(k.symbols, metrics, rec_i, rec_f, eq if equity_curve else None, k.sample_t)
+
+
+def simulate_cpu(batch: ParamsBatch, market: MarketArrays, run: RunParams = RunParams(), *,
+                 record_capacity: int = 4096, equity_curve: bool = True, ind: np.ndarray | None = None,
+                 set_ids: np.ndarray | None = None) -> SimResult:
+    """Simulate every config of ``batch`` on ``market`` (indicators computed here unless given)."""
+    if tuple(batch.symbols) != tuple(market.symbols):
+        raise DataError(f"<market>: config symbols {tuple(batch.symbols)} != market universe {market.symbols}. "
+                        f"Fix: load the params for the market's symbols (ascending byte-wise).")
+    k = prepare_run(market, dict(batch.engine), run)
+    if ind is None or set_ids is None:
+        sets = dedup_sets(batch)
+        ind = compute_indicators(sets.windows, market.main, sets.needed)
+        set_ids = sets.set_ids
+    return run_kernel(batch.params, batch.portfolio, set_ids, ind, k, record_capacity=record_capacity,
+                      equity_curve=equity_curve)
