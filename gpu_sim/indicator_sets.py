@@ -8,20 +8,21 @@ never read), so its three windows are stored as 0 and such rows share a set.
 
 ``compute_indicators`` fills ``ind[set, symbol, bar, field]`` float64 (``ind_fields.FIELDS`` order, C
 order) for every needed ``(set, symbol)`` pair in parallel (``prange``); rows past a symbol's bars, and
-pairs no config uses, are NaN. Inputs are validated here; the kernels never raise.
+pairs no config uses, are NaN. Inputs are validated here; the kernels never raise. The parallel
+driver itself (``indicators.precompute_sets``) lives beside the code it inlines so that numba's
+``cache=True`` invalidates it with that code.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
 
 from harness.errors import ConfigError, DataError
 
 from .config_loader import ParamsBatch
 from .ind_fields import N_FIELDS, WINDOW_PATHS
-from .indicators import N_WINDOWS, W_STOCH_RSI, W_STOCH_SMOOTH1, W_STOCH_SMOOTH2, W_USE_STOCH, symbol_indicators
+from .indicators import N_WINDOWS, W_STOCH_RSI, W_STOCH_SMOOTH1, W_STOCH_SMOOTH2, W_USE_STOCH, precompute_sets
 from .layout import Layout
 from .market_arrays import BarArrays
 
@@ -100,19 +101,6 @@ def k_ring_capacity(windows: np.ndarray, max_bars: int) -> int:
     return max(1, min(largest, int(max_bars)))
 
 
-@njit(parallel=True, cache=True)
-def _precompute(win, needed, h, l, c, v, n_bars, k_rings, ind):  # noqa: E741
-    """ind[s, j] := symbol_indicators of symbol j under window set s (NaN when not needed)."""
-    n_sets = win.shape[0]
-    n_sym = h.shape[0]
-    for task in prange(n_sets * n_sym):
-        s = task // n_sym
-        j = task - s * n_sym
-        out = ind[s, j]
-        n = n_bars[j] if needed[s, j] else 0
-        symbol_indicators(h[j], l[j], c[j], v[j], n, win[s], k_rings[task], out)
-
-
 def _check_windows(windows: np.ndarray) -> np.ndarray:
     a = np.asarray(windows)
     if a.dtype.kind not in "iu":
@@ -157,5 +145,5 @@ def compute_indicators(windows: np.ndarray, bars: BarArrays, needed: np.ndarray 
     if out.size == 0:
         return out
     k_rings = np.zeros((n_sets * n_sym, k_ring_capacity(w, max_bars)), dtype=np.float64)
-    _precompute(w, need, bars.h, bars.l, bars.c, bars.v, bars.n_bars, k_rings, out)
+    precompute_sets(w, need, bars.h, bars.l, bars.c, bars.v, bars.n_bars, k_rings, out)
     return out

@@ -12,7 +12,8 @@ Conventions
 * Output ``out`` float64 ``(max_bars, N_FIELDS)``, columns in ``ind_fields.FIELDS`` order: row ``k`` is
   the snapshot after bar ``k`` (§2.12); booleans 0.0/1.0; rows ``n..`` are set to NaN.
 * Arithmetic (D23, §0.5): binary64, every operation in the spec's written order and grouping, no
-  fastmath. Every product goes through :func:`mul`, the one helper a CUDA build rebinds to a
+  fastmath, numpy error model (no exception paths; every divisor is non-zero by a guard or by
+  validation, D45). Every product goes through ``gpu_sim.fma.mul``, which a CUDA build rebinds to a
   round-to-nearest multiply so that no product fuses into an FMA (§10). Every window sum is an
   explicit loop oldest -> newest from +0.0 (N3, D45); no numpy reductions.
 * Rolling windows (§2.0, D44): a ring pushed once per bar holds exactly the last ``min(k+1, cap)``
@@ -20,15 +21,18 @@ Conventions
   so those windows are read in place. Only the raw StochRSI values behind %K have no column; they
   live in the caller's ``k_ring`` (float64, capacity >= min(stoch_rsi_smooth1, n), D44a).
 * Every function is plain Python over arrays and scalars compiled by ``njit``; ``.py_func`` gives the
-  source for a ``cuda.jit(device=True)`` build (rebind the globals named in ``DEVICE_FUNCS``).
+  source for a ``cuda.jit(device=True)`` build (``DEVICE_FUNCS``, callees first, rebound as
+  ``gpu_sim.kernel_jit.build_cuda`` does). The rolling-window helpers live in this file on purpose:
+  numba's ``cache=True`` only watches the caller's own source file.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from gpu_sim.fma import mul
 from gpu_sim.ind_fields import (
     ADX, ADX_NEG, ADX_POS, ADX_SLOPE, ATR, ATR_SLOPE, AVG_ATR, BAR_INDEX, BB_LOWER, BB_UPPER, BB_WIDTH,
     BB_WIDTH_AVG, BB_WIDTH_RATIO, EMA_FAST, EMA_MACRO, EMA_SLOW, EMA_SLOW_SLOPE_PCT, MACD_HIST, N_FIELDS,
@@ -47,47 +51,44 @@ MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9  # §2.7, fixed
 # ADX phases (§2.2).
 _INIT, _ACCUM, _DXACC, _WARM = 0, 1, 2, 3
 
+_helper = njit(inline="always", error_model="numpy")   # tiny helpers, inlined at the numba IR level
+_kernel = njit(cache=True, error_model="numpy")        # column writers: never raise, cached
+
 
 # ---------------------------------------------------------------------------------------------------
 # Scalar helpers (inlined at the numba IR level)
 
-@njit(inline="always")
-def mul(a: float, b: float) -> float:
-    """``a × b`` as one rounded product that must never fuse with a following + or − (D23)."""
-    return a * b
-
-
-@njit(inline="always")
+@_helper
 def max2(a: float, b: float) -> float:
     """Exact maximum (inputs are never NaN, N6)."""
     return b if b > a else a
 
 
-@njit(inline="always")
+@_helper
 def ema_step(alpha: float, x: float, prev: float) -> float:
     """§2.1: ``(alpha × x) + ((1.0 − alpha) × prev)``."""
     return mul(alpha, x) + mul(1.0 - alpha, prev)
 
 
-@njit(inline="always")
+@_helper
 def smooth_step(prev: float, x: float, w: float) -> float:
     """Wilder average step of ATR, RSI and WARM ADX: ``((prev × (w − 1.0)) + x) / w``."""
     return (mul(prev, w - 1.0) + x) / w
 
 
-@njit(inline="always")
+@_helper
 def wilder(x: float, s: float, w: float) -> float:
     """§2.2 smoothed sum: ``(S − (S / w)) + x``."""
     return (s - (s / w)) + x
 
 
-@njit(inline="always")
+@_helper
 def true_range(h: float, l: float, prev_c: float) -> float:  # noqa: E741
     """``max(max(h − l, |h − C|), |l − C|)`` against the previous close (§2.2, §2.3)."""
     return max2(max2(h - l, abs(h - prev_c)), abs(l - prev_c))
 
 
-@njit(inline="always")
+@_helper
 def dm_tr(h: float, l: float, ph: float, pl: float, pc: float):  # noqa: E741
     """§2.2 ``dm_tr``: ``(+DM, −DM, TR)`` of bar (h, l) after the bar (ph, pl, pc)."""
     up = h - ph
@@ -97,7 +98,7 @@ def dm_tr(h: float, l: float, ph: float, pl: float, pc: float):  # noqa: E741
     return pdm, mdm, true_range(h, l, pc)
 
 
-@njit(inline="always")
+@_helper
 def di_dx(sp: float, sm: float, st: float):
     """§2.2 ``di_dx``: ``(+DI, −DI, DX)`` from the smoothed sums."""
     dip = mul(sp / st, 100.0) if st > 0.0 else 0.0
@@ -107,13 +108,16 @@ def di_dx(sp: float, sm: float, st: float):
     return dip, din, dx
 
 
-@njit(inline="always")
+# ---------------------------------------------------------------------------------------------------
+# RW(cap) of §2.0, read in place (see the module docstring)
+
+@_helper
 def first_held(k: int, cap: int) -> int:
     """Index of the oldest value a ring of capacity ``cap`` pushed at bars 0..k holds."""
     return k - cap + 1 if k >= cap else 0
 
 
-@njit(inline="always")
+@_helper
 def window_mean(x, first: int, last: int) -> float:
     """§2.0 ``mean()`` of ``x[first..last]`` (count >= 1): sequential sum from +0.0, then ÷ count."""
     acc = 0.0
@@ -122,7 +126,7 @@ def window_mean(x, first: int, last: int) -> float:
     return acc / (last - first + 1)
 
 
-@njit(inline="always")
+@_helper
 def window_std_pop(x, first: int, last: int, m: float) -> float:
     """§2.0 ``std_pop()`` of ``x[first..last]`` given its ``mean()`` ``m`` (ddof 0)."""
     acc = 0.0
@@ -132,7 +136,7 @@ def window_std_pop(x, first: int, last: int, m: float) -> float:
     return math.sqrt(acc / (last - first + 1))
 
 
-@njit(inline="always")
+@_helper
 def window_min_max(x, first: int, last: int):
     """Exact ``(min, max)`` of ``x[first..last]`` (count >= 1)."""
     lo = x[first]
@@ -148,7 +152,7 @@ def window_min_max(x, first: int, last: int):
 # ---------------------------------------------------------------------------------------------------
 # Column writers: each runs one indicator over bars 0..n-1 of one symbol.
 
-@njit(cache=True)
+@_kernel
 def ema_column(x, n: int, window: int, out, col: int) -> None:
     """§2.1 EMA(window) of ``x`` into ``out[:, col]``: seed ``x[0]``, no warm-up mask."""
     alpha = 2.0 / (float(window) + 1.0)
@@ -158,7 +162,7 @@ def ema_column(x, n: int, window: int, out, col: int) -> None:
         out[k, col] = e
 
 
-@njit(cache=True)
+@_kernel
 def macd_column(c, n: int, out) -> None:
     """§2.7 MACD histogram (12/26/9): ``line − EMA9(line)``, all three EMAs seeded at bar 0."""
     af = 2.0 / (float(MACD_FAST) + 1.0)
@@ -177,7 +181,7 @@ def macd_column(c, n: int, out) -> None:
         out[k, MACD_HIST] = (f - s) - g
 
 
-@njit(cache=True)
+@_kernel
 def adx_columns(h, l, c, n: int, window: int, out) -> None:  # noqa: E741
     """§2.2 Wilder ADX, +DI, −DI (phases INIT/ACCUM/DXACC/WARM, D50 zero start) and ADX slope."""
     w = float(window)
@@ -225,7 +229,7 @@ def adx_columns(h, l, c, n: int, window: int, out) -> None:  # noqa: E741
         prev = a
 
 
-@njit(cache=True)
+@_kernel
 def atr_columns(h, l, c, n: int, window: int, ave_window: int, out) -> None:  # noqa: E741
     """§2.3 Wilder ATR (running mean of TR in warm-up), ATR slope, and §2.9 avg_atr."""
     w = float(window)
@@ -247,7 +251,7 @@ def atr_columns(h, l, c, n: int, window: int, ave_window: int, out) -> None:  # 
         out[k, AVG_ATR] = window_mean(atr_col, first_held(k, ave_window), k)
 
 
-@njit(cache=True)
+@_kernel
 def rsi_column(c, n: int, window: int, out) -> None:
     """§2.4 Wilder RSI, SMA-seeded at bar ``window``; 50.0 before that."""
     w = float(window)
@@ -276,7 +280,7 @@ def rsi_column(c, n: int, window: int, out) -> None:
         out[k, RSI] = val
 
 
-@njit(cache=True)
+@_kernel
 def stoch_columns(n: int, q: int, a: int, b: int, use: int, k_ring, out) -> None:
     """§2.5 StochRSI %K / %D over the RSI column (needs ``rsi_column`` first); 0.0 when unused."""
     rsi = out[:, RSI]
@@ -302,7 +306,7 @@ def stoch_columns(n: int, q: int, a: int, b: int, use: int, k_ring, out) -> None
         out[k, STOCH_D] = sd
 
 
-@njit(cache=True)
+@_kernel
 def bb_columns(c, n: int, window: int, avg_window: int, out) -> None:
     """§2.6 Bollinger bands (mult 2.0), width, width average and width ratio."""
     width_col = out[:, BB_WIDTH]
@@ -323,7 +327,7 @@ def bb_columns(c, n: int, window: int, avg_window: int, out) -> None:
         out[k, BB_WIDTH_RATIO] = width / avg if avg > 0.0 else 1.0
 
 
-@njit(cache=True)
+@_kernel
 def vol_columns(v, n: int, sma_window: int, trend_window: int, out) -> None:
     """§2.8 volume SMA (partial mean in warm-up) and ``vol_trend = short mean > SMA``."""
     for k in range(n):
@@ -333,7 +337,7 @@ def vol_columns(v, n: int, sma_window: int, trend_window: int, out) -> None:
         out[k, VOL_TREND] = 1.0 if short > sma else 0.0
 
 
-@njit(cache=True)
+@_kernel
 def lag_columns(c, v, n: int, slope_window: int, out) -> None:
     """§2.10 lagged fields and bar index, §2.11 EMA-slow slope (needs the other columns first)."""
     for k in range(n):
@@ -354,7 +358,7 @@ def lag_columns(c, v, n: int, slope_window: int, out) -> None:
         out[k, BAR_INDEX] = float(k)
 
 
-@njit(cache=True)
+@_kernel
 def pad_rows(out, n: int) -> None:
     """Set rows ``n..`` (no bar) to NaN."""
     for k in range(n, out.shape[0]):
@@ -362,7 +366,7 @@ def pad_rows(out, n: int) -> None:
             out[k, f] = np.nan
 
 
-@njit(cache=True)
+@_kernel
 def symbol_indicators(h, l, c, v, n: int, win, k_ring, out) -> None:  # noqa: E741
     """Every §2.12 snapshot field of one symbol and one window set into ``out`` (see module doc)."""
     ema_column(c, n, win[W_EMA_FAST], out, EMA_FAST)
@@ -380,9 +384,27 @@ def symbol_indicators(h, l, c, v, n: int, win, k_ring, out) -> None:  # noqa: E7
     pad_rows(out, n)
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def precompute_sets(win, needed, h, l, c, v, n_bars, k_rings, ind) -> None:  # noqa: E741
+    """CPU driver: ``ind[s, j]`` = :func:`symbol_indicators` of symbol ``j`` under window set ``s``,
+    all ``(s, j)`` pairs in parallel; a pair with ``needed[s, j]`` false is all NaN.
+
+    ``win`` int64 (n_sets, N_WINDOWS); ``needed`` bool (n_sets, n_symbols); ``h l c v`` float64 and
+    ``n_bars`` int32 from ``market_arrays.BarArrays``; ``k_rings`` float64 (n_sets * n_symbols, cap),
+    one %K ring per pair; ``ind`` float64 (n_sets, n_symbols, max_bars, N_FIELDS). Kept in this file
+    so that its ``cache=True`` entry is invalidated with the code it inlines.
+    """
+    n_sym = h.shape[0]
+    for task in prange(win.shape[0] * n_sym):
+        s = task // n_sym
+        j = task - s * n_sym
+        n = n_bars[j] if needed[s, j] else 0
+        symbol_indicators(h[j], l[j], c[j], v[j], n, win[s], k_rings[task], ind[s, j])
+
+
 # Functions a CUDA device build compiles from ``.py_func``, callees first.
-DEVICE_FUNCS = ("mul", "max2", "ema_step", "smooth_step", "wilder", "true_range", "dm_tr", "di_dx",
-                "first_held", "window_mean", "window_std_pop", "window_min_max", "ema_column",
+DEVICE_FUNCS = ("max2", "ema_step", "smooth_step", "wilder", "true_range", "dm_tr", "di_dx", "first_held",
+                "window_mean", "window_std_pop", "window_min_max", "ema_column",
                 "macd_column", "adx_columns", "atr_columns", "rsi_column", "stoch_columns", "bb_columns",
                 "vol_columns", "lag_columns", "pad_rows", "symbol_indicators")
 
