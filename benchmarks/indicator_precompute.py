@@ -98,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         compute_indicators(windows, market.main, out=out)
         best = min(best, time.perf_counter() - t0)
     sym_bars = len(windows) * int(market.main.n_bars.sum())
-    print(f"threads {numba.get_num_threads()}: {len(windows)} sets in {best:.3f} s -> {len(windows) / best:.1f} sets/s, "
-          f"{sym_bars / best / 1e6:.2f} M symbol-bars/s; ind {out.nbytes / 2**30:.2f} GiB {shape}")
+    print(f"threads {numba.get_num_threads()}: {len(windows)} sets in {best:.3f} s -> "
+          f"{len(windows) / best:.1f} sets/s, {sym_bars / best / 1e6:.2f} M symbol-bars/s; "
+          f"ind {out.nbytes / 2**30:.2f} GiB {shape}")
     return 0
 
 

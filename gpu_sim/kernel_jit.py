@@ -10,19 +10,75 @@ Kernel functions are plain Python over flat arrays, decorated with :func:`device
   helpers before the functions that call them), and the name ``mul`` points at the ``__dmul_rn``
   product of :mod:`gpu_sim.fma`.
 
+Caching: CPU compilation of the whole step takes tens of seconds, so every kernel function (and the
+driver, through :func:`cpu_jit`) is cached on disk. numba invalidates a cache entry only when the
+function's *own* file changes, not when a callee or a constant from another module does; the cache
+therefore lives in a directory named after a hash of every source it depends on (the kernel modules,
+the driver, the schema that defines the parameter columns, numba's version):
+``gpu_sim/__pycache__/kernels-<hash>/``. Any edit selects a fresh directory. When it cannot be created
+the functions are compiled without a cache.
+
 Rules for kernel source (they keep the rebuild valid): call other kernel functions by their bare
 imported name (``from gpu_sim.kernel_state import q``, never ``module.q``); kernel function names are
 unique across modules; no allocation, objects, exceptions, strings or Python containers inside.
 """
 from __future__ import annotations
 
+import hashlib
 import types
+from pathlib import Path
 
+import numba
 from numba import njit
 
-__all__ = ["device", "registry", "build_cuda"]
+__all__ = ["device", "cpu_jit", "registry", "build_cuda", "cache_dir"]
 
 _REGISTRY: dict[str, object] = {}  # name -> CPU dispatcher, in registration order
+_HERE = Path(__file__).resolve().parent
+_DEPENDS = ("fma.py", "reasons.py", "ind_fields.py", "layout.py", "simulate_cpu.py", "kernel_*.py",
+            "../config/schema.csv")
+
+
+def _cache_dir() -> str | None:
+    h = hashlib.sha256(numba.__version__.encode())
+    files: list[Path] = []
+    for pattern in _DEPENDS:
+        files.extend(sorted(_HERE.glob(pattern)))
+    try:
+        for f in files:
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        d = _HERE / "__pycache__" / f"kernels-{h.hexdigest()[:16]}"
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        return None
+    return str(d)
+
+
+_CACHE_DIR = _cache_dir()
+
+
+def cache_dir() -> str | None:
+    """The on-disk cache directory of the kernel functions (None: compiled without a cache)."""
+    return _CACHE_DIR
+
+
+def cpu_jit(**options):
+    """``njit(**options)`` with the kernel cache (see the module docstring)."""
+
+    def wrap(f):
+        if _CACHE_DIR is None:
+            return njit(**options)(f)
+        saved = numba.config.CACHE_DIR
+        numba.config.CACHE_DIR = _CACHE_DIR
+        try:
+            return njit(cache=True, **options)(f)
+        finally:
+            numba.config.CACHE_DIR = saved
+
+    return wrap
 
 
 def device(fn=None, *, inline: bool = False):
@@ -33,7 +89,7 @@ def device(fn=None, *, inline: bool = False):
         if name in _REGISTRY:
             raise RuntimeError(f"kernel function name {name!r} is registered twice; names must be unique "
                                f"across gpu_sim kernel modules (rename one)")
-        disp = njit(inline="always" if inline else "never", error_model="numpy")(f)
+        disp = cpu_jit(inline="always" if inline else "never", error_model="numpy")(f)
         _REGISTRY[name] = disp
         return disp
 

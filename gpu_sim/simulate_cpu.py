@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from harness.errors import ConfigError, DataError
 
 from .config_loader import ParamsBatch, interval_ms
 from .ind_fields import N_FIELDS
 from .indicator_sets import compute_indicators, dedup_sets
+from .kernel_jit import cpu_jit
 from .kernel_loop import simulate_config
 from .kernel_records import METRIC_NAMES, N_METRICS, N_REC_F, N_REC_I, decode_records, metrics_dict
 from .kernel_state import (
@@ -57,7 +58,7 @@ from .market_arrays import MarketArrays
 __all__ = ["RunParams", "SimResult", "simulate_cpu", "prepare_run", "run_kernel"]
 
 
-@njit(parallel=True, error_model="numpy")
+@cpu_jit(parallel=True, error_model="numpy")
 def _simulate_all(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb, ft, fr, fnb,
                   timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
                   sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):

@@ -12,7 +12,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.config_parity import ParityCase, ParityResult, SimMutation, flatten, run_parity
+from harness.config_parity import ParityCase, ParityResult, SimMutation, run_parity
+from harness.paths import flatten
 from harness.generate import DATA_SYMBOLS, iter_generated
 from harness.schema import REPO_ROOT, Schema, load_schema
 from harness.sweep_spec import SweepSpec, load_sweep_spec

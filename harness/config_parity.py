@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from deepdiff import DeepDiff
 
+from harness.paths import flatten
 from harness.schema import Schema, load_schema
 
 PORTFOLIO = "<portfolio>"
@@ -50,18 +51,6 @@ class ParityResult:
     cases: int = 0
     scopes: int = 0
     drifts: list[Drift] = field(default_factory=list)
-
-
-def flatten(cfg: Mapping, prefix: str = "") -> dict[str, object]:
-    """Nested config dict -> ``path -> value`` (lists kept as leaves)."""
-    out: dict[str, object] = {}
-    for key, value in cfg.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
 
 
 def canonical(value: object) -> object:

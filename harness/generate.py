@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from harness.paths import set_path
 from harness.schema import Axis, Schema, load_schema
 
 PROFILES = ("flip", "parents_on", "parents_off")
@@ -60,14 +61,6 @@ def non_default_value(axis: Axis, grid: list[float], rng: random.Random, profile
             return x
 
 
-def _set(doc: dict, path: str, value: object) -> None:
-    parts = path.split(".")
-    node = doc
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = value
-
-
 def _overlay(schema: Schema, grids: dict[str, list[float]], rng: random.Random, k: int,
              profile: str, allow_portfolio: bool) -> dict:
     """A partial strategy document of ``k`` random swept leaves, some of them ``null``."""
@@ -78,7 +71,7 @@ def _overlay(schema: Schema, grids: dict[str, list[float]], rng: random.Random, 
     doc: dict = {}
     for axis in rng.sample(pool, k):
         value = None if rng.random() < 0.15 else non_default_value(axis, grids[axis.path], rng, profile)
-        _set(doc, axis.path, value)
+        set_path(doc, axis.path, value)
     return doc
 
 
@@ -101,7 +94,7 @@ def all_non_default_doc(seed: int, profile: str = "flip", schema: Schema | None 
     rng = random.Random(seed)
     glob: dict = {}
     for axis in schema.axes:
-        _set(glob, axis.path, non_default_value(axis, grids.get(axis.path, []), rng, profile))
+        set_path(glob, axis.path, non_default_value(axis, grids.get(axis.path, []), rng, profile))
     doc: dict = {"global": glob}
     if not overlays:
         return doc
@@ -114,7 +107,7 @@ def all_non_default_doc(seed: int, profile: str = "flip", schema: Schema | None 
         doc["live"] = {"global": live_global,
                        "symbols": {"ETH": _overlay(schema, grids, rng, 3, profile, False)}}
     primary = _overlay(schema, grids, rng, rng.randint(1, 6), profile, True)
-    _set(primary, "engine.interval", "1h")
+    set_path(primary, "engine.interval", "1h")
     doc["modes"] = {
         "primary": primary,
         "fallback": {"global": _overlay(schema, grids, rng, 4, profile, True),

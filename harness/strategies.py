@@ -12,6 +12,7 @@ import math
 
 from hypothesis import strategies as st
 
+from harness.paths import nest
 from harness.schema import Axis, Schema, load_schema
 
 DATA_SYMBOLS = ("BTC", "ETH", "kPEPE")
@@ -55,17 +56,6 @@ def invalid_value(axis: Axis) -> st.SearchStrategy:
     return st.sampled_from([5, {"a": 1}])
 
 
-def _nest(flat: dict[str, object]) -> dict:
-    doc: dict = {}
-    for path, value in flat.items():
-        node = doc
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return doc
-
-
 @st.composite
 def partial_document(draw, schema: Schema | None = None, portfolio_ok: bool = True,
                      invalid: bool = False, max_leaves: int = 8) -> dict | None:
@@ -84,7 +74,7 @@ def partial_document(draw, schema: Schema | None = None, portfolio_ok: bool = Tr
             flat[a.path] = draw(invalid_value(a))
         else:
             flat[a.path] = draw(valid_value(a))
-    doc = _nest(flat)
+    doc = nest(flat)
     if doc and draw(st.integers(0, 9)) == 0:
         doc[draw(st.sampled_from(sorted(doc)))] = None  # a whole null section
     return doc

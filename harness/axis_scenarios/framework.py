@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.engine_inputs import EngineInputs
+from harness.paths import nest
 from harness.yamlio import dump_yaml, write_text_atomic
 
 Trades = list[dict]
@@ -41,18 +42,6 @@ class AxisScenario:
     @property
     def id(self) -> str:
         return f"{self.axis}[{self.name or f'{self.a}->{self.b}'}]"
-
-
-def nest(flat: Mapping[str, object]) -> dict:
-    """``{"trade.sl_atr_mult": 2.0}`` -> ``{"trade": {"sl_atr_mult": 2.0}}``."""
-    doc: dict = {}
-    for path, value in flat.items():
-        node = doc
-        parts = path.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return doc
 
 
 def variant_yaml(s: AxisScenario, value: object, folder: Path) -> Path:

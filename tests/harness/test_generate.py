@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config_parity import flatten
+from harness.paths import flatten
 from harness.generate import PROFILES, all_non_default_doc
 from harness.schema import load_schema
 
