@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.accounting_check import check_balance_identity
 from harness.data import MarketData, interval_ms, load_market
 from harness.engine_inputs import EngineInputs, engine_inputs
 from harness.errors import DataError, DriftgateError
@@ -92,9 +93,11 @@ def run_ref(config: Path | None, candles: Path, params: RunParams,
                        taker_fee_bps=params.taker_fee_bps, from_ts=params.from_ts, to_ts=params.to_ts,
                        allow_missing_sub_bars=params.allow_missing_sub_bars)
     secs = time.perf_counter() - t0
+    trades = [_record_dict(r) for r in res.trades]
+    check_balance_identity(trades, params.initial_balance, float(res.final_balance))
     meta = {"data_fingerprint": md.fingerprint(), "symbols": list(md.symbols()),
             "main_bars": sum(md.n_bars().values()), "run_params": dataclasses.asdict(params)}
-    return ReplayResult("ref", [_record_dict(r) for r in res.trades],
+    return ReplayResult("ref", trades,
                         [(int(t), float(e)) for t, e in res.equity_curve], dict(res.metrics),
                         float(res.final_balance), secs, meta)
 

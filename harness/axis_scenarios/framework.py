@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.accounting_check import check_balance_identity
 from harness.engine_inputs import EngineInputs
 from harness.paths import nest
 from harness.yamlio import dump_yaml, write_text_atomic
@@ -64,7 +65,9 @@ def run_ref(s: AxisScenario, yaml_path: Path) -> Trades:
     configs = load_config_set(yaml_path, tuple(inputs.main))
     res = run_backtest(inputs.main, configs, sub_bars=inputs.sub_bars or None, funding=inputs.funding,
                        initial_balance=s.initial_balance, lookback=s.lookback)
-    return [dataclasses.asdict(r) for r in res.trades]
+    trades = [dataclasses.asdict(r) for r in res.trades]
+    check_balance_identity(trades, s.initial_balance, res.final_balance)  # every run (§6.1)
+    return trades
 
 
 RUNNERS: dict[str, Callable[[AxisScenario, Path], Trades]] = {"ref": run_ref}

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from engine_ref.config_loader import load_config_set
 from engine_ref.engine import run_backtest
+from harness.accounting_check import check_balance_identity
 from harness.axis_scenarios.builders import synthetic
 from harness.schema import REPO_ROOT
 
@@ -52,3 +53,4 @@ def test_two_runs_identical_bytes() -> None:
     dump = lambda r: json.dumps([_records(r), r.equity_curve, r.final_balance], sort_keys=True).encode()
     assert dump(a) == dump(b)
     assert any(x["action"] == "FUNDING" for x in _records(a))
+    check_balance_identity(_records(a), 10000.0, a.final_balance)  # with funding records (§6.1)
