@@ -26,8 +26,21 @@ def mul(a, b):
 
 
 def cuda_mul():
-    """The CUDA device function for ``mul`` (imports numba.cuda lazily)."""
+    """The CUDA device function for ``mul`` (imports numba.cuda lazily).
+
+    Under the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, plain Python, never fused) libdevice is a stub,
+    so the simulator gets the plain product.
+    """
+    import numba
     from numba import cuda
+
+    if numba.config.ENABLE_CUDASIM:
+        @cuda.jit(device=True)
+        def mul_sim(a, b):
+            return a * b
+
+        return mul_sim
+
     from numba.cuda import libdevice
 
     @cuda.jit(device=True, inline=True)

@@ -8,7 +8,7 @@ closes ``(n_symbols, max_bars)`` from which marks are read.
 from __future__ import annotations
 
 from gpu_sim.fma import mul
-from gpu_sim.kernel_arith import clamp, q
+from gpu_sim.kernel_arith import clamp, fmin, q
 from gpu_sim.kernel_jit import device
 from gpu_sim.kernel_records import (
     A_ADD_LONG,
@@ -165,7 +165,7 @@ def exit_fill(side, price, slippage_bps):
 @device
 def entry_sizing(p, equity_e, price, conf, atr, adx):
     """``(size, margin, lev)`` of a new entry from the unslipped decision price."""
-    margin = equity_e * p[P_ALLOCATION_PCT]
+    margin = mul(equity_e, p[P_ALLOCATION_PCT])
     if p[P_ENABLE_DYNAMIC_SIZING] != 0.0:
         if conf == CONF_HIGH:
             cm = p[P_CONFIDENCE_MULT_HIGH]
@@ -180,7 +180,7 @@ def entry_sizing(p, equity_e, price, conf, atr, adx):
             vr = 1.0
         vraw = 1.0 / vr if vr > 0.0 else 1.0
         vs = clamp(vraw, p[P_VOL_SCALAR_MIN], p[P_VOL_SCALAR_MAX])
-        margin = margin * ((cm * am) * vs)
+        margin = mul(margin, ((cm * am) * vs))
     if p[P_ENABLE_DYNAMIC_LEVERAGE] != 0.0:
         if conf == CONF_HIGH:
             lev = p[P_LEVERAGE_HIGH]
@@ -189,7 +189,7 @@ def entry_sizing(p, equity_e, price, conf, atr, adx):
         else:
             lev = p[P_LEVERAGE_LOW]
         if p[P_LEVERAGE_MAX_CAP] > 0.0:
-            lev = min(lev, p[P_LEVERAGE_MAX_CAP])
+            lev = fmin(lev, p[P_LEVERAGE_MAX_CAP])
     else:
         lev = p[P_LEVERAGE]
     notional = margin * lev
@@ -292,7 +292,7 @@ def apply_exit(si, pf, g_i, g_f, rec_i, rec_f, s, tau, price, kind, pct, reason,
         f2 = clamp(f, 0.0, 1.0)
         removed = mul(size, f2)
         pf[s, PF_SIZE] = size - removed
-        pf[s, PF_MARGIN] = pf[s, PF_MARGIN] * (1.0 - f2)
+        pf[s, PF_MARGIN] = mul(pf[s, PF_MARGIN], 1.0 - f2)
         si[s, SI_TP1] = 1
     else:
         action = A_CLOSE_LONG if side == LONG else A_CLOSE_SHORT

@@ -7,7 +7,7 @@ from __future__ import annotations
 from gpu_sim.fma import mul
 from gpu_sim.kernel_jit import device
 
-__all__ = ["q", "round_half_away", "clamp", "trunc_i"]
+__all__ = ["q", "round_half_away", "clamp", "trunc_i", "fmax", "fmin"]
 
 TWO52 = 4503599627370496.0  # 2**52
 QUANTUM = 1e12               # exactly 1 000 000 000 000.0
@@ -44,6 +44,22 @@ def clamp(x, lo, hi):
     if x > hi:
         return hi
     return x
+
+
+@device(inline=True)
+def fmax(a, b):
+    """``max(a, b)`` with Python's semantics (``a`` unless ``b > a``); the builtin does not lower on CUDA."""
+    if b > a:
+        return b
+    return a
+
+
+@device(inline=True)
+def fmin(a, b):
+    """``min(a, b)`` with Python's semantics (``a`` unless ``b < a``)."""
+    if b < a:
+        return b
+    return a
 
 
 @device(inline=True)

@@ -23,7 +23,7 @@ from gpu_sim.ind_fields import (
     RSI,
 )
 from gpu_sim.kernel_accounting import atr_eff, profit_atr
-from gpu_sim.kernel_arith import clamp
+from gpu_sim.kernel_arith import clamp, fmax, fmin
 from gpu_sim.kernel_jit import device
 from gpu_sim.kernel_state import (
     CONF_LOW,
@@ -147,9 +147,9 @@ def sl_level(p, side, entry, a, be_armed, close, adx, adx_slope):
         if be_armed or be_reached(side, entry, a, close, p[P_BREAKEVEN_START_ATR]):
             bb = mul(a, p[P_BREAKEVEN_BUFFER_ATR])
             if side == LONG:
-                sl = max(sl, entry + bb)
+                sl = fmax(sl, entry + bb)
             else:
-                sl = min(sl, entry - bb)
+                sl = fmin(sl, entry - bb)
     return sl
 
 
@@ -191,7 +191,7 @@ def take_profit(p, side, entry, a, size, tp1_taken, close, adx):
 @device
 def rsi_exit(p, side, low, pa, rsi):
     """``(reason, threshold)`` of the RSI overextension exit, or ``(R_NONE, 0)`` (§5.4.7, D19)."""
-    sw = max(p[P_RSI_EXIT_PROFIT_ATR_SWITCH], 0.0)
+    sw = fmax(p[P_RSI_EXIT_PROFIT_ATR_SWITCH], 0.0)
     if pa < sw:
         ub = p[P_RSI_EXIT_UB_LO_PROFIT]
         lb = p[P_RSI_EXIT_LB_LO_PROFIT]
@@ -226,7 +226,7 @@ def smart_exit(p, side, low, entry, a, thr_entry, pa, close, row, is_paxg):
     if low and p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF] > 0.0:
         t0 = p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF]
     thr = t0 if t0 > 0.0 else thr_entry
-    thr = max(thr, 0.0)
+    thr = fmax(thr, 0.0)
     dev = abs(ema_fast - ema_slow) / ema_slow if ema_slow > 0.0 else 0.0
     weak = dev < 0.001 and adx > 25.0
     if side == LONG:
@@ -344,7 +344,7 @@ def update_position_state(p, si, pf, s, row, close):
             eff = dist * k
         elif adx < 25.0:
             eff = dist * 0.7
-        eff = max(eff, floor)
+        eff = fmax(eff, floor)
         if side == LONG:
             new = close - mul(a, eff)
         else:

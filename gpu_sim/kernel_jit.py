@@ -19,7 +19,7 @@ the driver, the schema that defines the parameter columns, numba's version):
 the functions are compiled without a cache.
 
 Rules for kernel source (they keep the rebuild valid): call other kernel functions by their bare
-imported name (``from gpu_sim.kernel_state import q``, never ``module.q``); kernel function names are
+imported name (``from gpu_sim.kernel_arith import q``, never ``module.q``); kernel function names are
 unique across modules; no allocation, objects, exceptions, strings or Python containers inside.
 """
 from __future__ import annotations

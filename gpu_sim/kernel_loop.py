@@ -18,9 +18,10 @@ import math
 from gpu_sim.fma import mul
 from gpu_sim.ind_fields import ADX, ATR, EMA_FAST, EMA_SLOW, PREV_CLOSE, PREV_EMA_FAST
 from gpu_sim.kernel_accounting import apply_exit, cooldown_active, equity, mark_price, settle_funding
-from gpu_sim.kernel_entries import entry_evaluation, execute_candidates
+from gpu_sim.kernel_arith import fmax
 from gpu_sim.kernel_exits import evaluate_exits, update_position_state
 from gpu_sim.kernel_jit import device
+from gpu_sim.kernel_orders import entry_evaluation, execute_candidates
 from gpu_sim.kernel_records import (
     M_AVG_LOSS,
     M_AVG_TRADE_PNL,
@@ -94,6 +95,7 @@ from gpu_sim.kernel_state import (
     RI_LOOKBACK,
     RI_MAIN_MS,
     RI_RUN_END,
+    SF_ENTRY_SUBS,
     SF_IS_PAXG,
     SI_BAR_COUNT,
     SI_FCUR,
@@ -105,8 +107,11 @@ from gpu_sim.kernel_state import (
     SI_XCUR,
     STALE_FUNDING_MS,
 )
-from gpu_sim.reasons import R_END_OF_BACKTEST, R_ENTRY, R_ENTRY_SUB_BAR, R_NONE
+from gpu_sim.reasons import R_END_OF_BACKTEST, R_ENTRY, R_ENTRY_SUB_BAR
 
+
+__all__ = ["simulate_config", "init_state", "window_context", "main_step", "exit_subbar_step", "entry_tick",
+           "funding_step", "sample_equity", "sharpe_ratio", "finish_metrics"]
 
 @device
 def init_state(si, pf, g_i, g_f, initial_balance):
@@ -179,7 +184,7 @@ def evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, pre
 
 
 @device
-def main_step(params, pp, sets, ind, mt, mc, mv, mnb, nnb, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f,
+def main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f,
               sym_flags, run_i, fee_rate, t_open):
     """M at ``C_j = T_j + I``: pass 1 feeds bars; pass 2 (in scope) exits then entries; then ranking."""
     tau = t_open + run_i[RI_MAIN_MS]
@@ -190,7 +195,6 @@ def main_step(params, pp, sets, ind, mt, mc, mv, mnb, nnb, si, pf, g_i, g_f, rec
             si[s, SI_BAR_COUNT] = bc + 1
     if tau < run_i[RI_FROM_TS]:
         return
-    entry_mode = run_i[RI_ENTRY_MODE] != 0
     lookback = run_i[RI_LOOKBACK]
     for s in range(n_sym):
         bc = si[s, SI_BAR_COUNT]
@@ -202,7 +206,7 @@ def main_step(params, pp, sets, ind, mt, mc, mv, mnb, nnb, si, pf, g_i, g_f, rec
         if si[s, SI_HAS_POS] != 0:
             evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, row[PREV_CLOSE],
                               sym_flags[s], fee_rate)
-        if entry_mode and nnb[s] > 0:
+        if (sym_flags[s] & SF_ENTRY_SUBS) != 0:
             continue                        # entries at entry ticks only (D6)
         if bc < lookback:
             continue
@@ -289,7 +293,7 @@ def sample_equity(si, pf, g_i, g_f, mc, eq_out, day_vals, sample_day):
     day_vals[sample_day[w]] = v
     if w == 0:
         g_f[GF_PEAK] = v
-    g_f[GF_PEAK] = max(g_f[GF_PEAK], v)
+    g_f[GF_PEAK] = fmax(g_f[GF_PEAK], v)
     dd = g_f[GF_PEAK] - v
     if dd > g_f[GF_MAX_DD]:
         g_f[GF_MAX_DD] = dd
@@ -430,7 +434,7 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,
                                cand_i, cand_f, sym_flags, run_i, fee_rate, tau, left)
                 npos += 1
             if main_pending and tau == right:
-                main_step(params, pp, sets, ind, mt, mc, mv, mnb, nnb, si, pf, g_i, g_f, rec_i, rec_f,
+                main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f,
                           cand_i, cand_f, sym_flags, run_i, fee_rate, timeline[j])
                 main_pending = False
             if has_funding and b == tau:
@@ -444,5 +448,3 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,
                        R_END_OF_BACKTEST, 0.0, 0.0, params[s, P_SLIPPAGE_BPS], fee_rate)
     finish_metrics(g_i, g_f, day_vals, sample_day, initial, capacity, metrics)
 
-
-__all__ = ["simulate_config", "R_NONE"]

@@ -159,6 +159,8 @@ N_RF = 2
 # ---- per-symbol flags (bit set) -------------------------------------------------------------------
 SF_IS_BTC = 1                # upper(symbol) == "BTC": exempt from BTC alignment (Q17)
 SF_IS_PAXG = 2               # upper(symbol) == "PAXG": exempt from the stagnation exit (Q18)
+SF_ENTRY_SUBS = 4            # entry sub-bar mode and the symbol has entry sub-bars (before to_ts truncation);
+                             # without them it enters at main closes (D53.18, spec-notes N14)
 
 # ---- parameter columns ----------------------------------------------------------------------------
 # filters

@@ -49,13 +49,21 @@ from .kernel_state import (
     RI_LOOKBACK,
     RI_MAIN_MS,
     RI_RUN_END,
+    SF_ENTRY_SUBS,
     SF_IS_BTC,
     SF_IS_PAXG,
 )
 from .layout import ascii_upper
 from .market_arrays import MarketArrays
 
-__all__ = ["RunParams", "SimResult", "simulate_cpu", "prepare_run", "run_kernel"]
+__all__ = ["RunParams", "SimResult", "KernelInputs", "KERNEL_ARGS", "simulate_cpu", "prepare_run", "allocate",
+           "run_kernel", "result_from"]
+
+#: Kernel argument order, shared by the CPU driver and the CUDA kernel (``kernel_cuda``).
+KERNEL_ARGS = ("params", "portfolio", "set_ids", "ind", "mt", "mc", "mv", "mnb", "xt", "xc", "xnb", "nt", "nc",
+               "nnb", "ft", "fr", "fnb", "timeline", "xticks", "nticks", "sample_day", "sym_flags", "run_i",
+               "run_f", "sym_i", "pos_f", "g_i", "g_f", "cand_i", "cand_f", "day_vals", "rec_i", "rec_f",
+               "eq_out", "metrics")
 
 
 @cpu_jit(parallel=True, error_model="numpy")
@@ -184,6 +192,23 @@ def _sub_series(market: MarketArrays, length: int | None, what: str, allow_missi
     return bars.t, bars.c, nb
 
 
+def _check_series(t: np.ndarray, nb: np.ndarray, length: int, what: str, symbols) -> None:
+    """D53.3–D53.5: open times on the interval's phase, bars at least one interval apart (a series of
+    another interval than configured would otherwise pass silently: MarketArrays carry no interval)."""
+    for s in range(nb.size):
+        ts = t[s, :nb[s]]
+        bad = np.flatnonzero(ts % length != 0)
+        if bad.size:
+            raise DataError(f"<market>: {what} bars of {symbols[s]!r}: open time {int(ts[bad[0]])} is not a multiple "
+                            f"of the interval ({length} ms) (D53.3, D53.5). Fix: load the series of the configured "
+                            f"interval.")
+        gap = np.flatnonzero(np.diff(ts) < length)
+        if gap.size:
+            raise DataError(f"<market>: {what} bars of {symbols[s]!r}: open times {int(ts[gap[0]])} and "
+                            f"{int(ts[gap[0] + 1])} are closer than the interval ({length} ms) (D53.4). Fix: load "
+                            f"the series of the configured interval.")
+
+
 def _last_close(t: np.ndarray, nb: np.ndarray, length: int) -> int | None:
     ends = [int(t[s, nb[s] - 1]) + length for s in range(nb.size) if nb[s] > 0]
     return max(ends) if ends else None
@@ -225,10 +250,21 @@ def prepare_run(market: MarketArrays, engine: dict, run: RunParams) -> KernelInp
                               f"(D32, D39)")
         lengths[key] = None if ms == main_ms else ms
     exit_ms, entry_ms = lengths["engine.exit_interval"], lengths["engine.entry_interval"]
+    excluded = {ascii_upper(x) for x in engine.get("watchlist_exclude", ())}
+    hit = [s for s in syms if ascii_upper(s) in excluded]
+    if hit:
+        raise DataError(f"<market>: symbols {hit} are in watchlist_exclude but in the market arrays; the universe "
+                        f"excludes them (D33, D48). Fix: pack the market without them.")
     xt, xc, xnb = _sub_series(market, exit_ms, "exit", run.allow_missing_sub_bars)
     nt, nc, nnb = _sub_series(market, entry_ms, "entry", run.allow_missing_sub_bars)
+    has_entry_subs = nnb > 0                 # before truncation: to_ts must not change a symbol's entry mode
     m = market.main
     mnb = m.n_bars.astype(np.int64)
+    _check_series(m.t, mnb, main_ms, "main", syms)
+    if exit_ms:
+        _check_series(xt, xnb, exit_ms, "exit sub-bar", syms)
+    if entry_ms:
+        _check_series(nt, nnb, entry_ms, "entry sub-bar", syms)
     ends = [e for e in (_last_close(m.t, mnb, main_ms),
                         _last_close(xt, xnb, exit_ms) if exit_ms else None,
                         _last_close(nt, nnb, entry_ms) if entry_ms else None) if e is not None]
@@ -263,7 +299,8 @@ def prepare_run(market: MarketArrays, engine: dict, run: RunParams) -> KernelInp
     flags = np.zeros(n_sym, np.int64)
     upper = [ascii_upper(s) for s in syms]
     for i, u in enumerate(upper):
-        flags[i] = (SF_IS_BTC if u == "BTC" else 0) | (SF_IS_PAXG if u == "PAXG" else 0)
+        flags[i] = ((SF_IS_BTC if u == "BTC" else 0) | (SF_IS_PAXG if u == "PAXG" else 0)
+                    | (SF_ENTRY_SUBS if entry_ms and has_entry_subs[i] else 0))
     run_i = np.zeros(N_RI, np.int64)
     run_i[RI_LOOKBACK] = int(run.lookback)
     run_i[RI_FROM_TS] = ABSENT if run.from_ts is None else int(run.from_ts)
@@ -287,9 +324,10 @@ def prepare_run(market: MarketArrays, engine: dict, run: RunParams) -> KernelInp
         sym_flags=_ro(flags), run_i=_ro(run_i), run_f=_ro(run_f))
 
 
-def run_kernel(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind: np.ndarray,
-               k: KernelInputs, *, record_capacity: int = 4096, equity_curve: bool = True) -> SimResult:
-    """Allocate state and outputs for ``params`` (n_configs, n_symbols, n_fields) and launch."""
+def allocate(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind: np.ndarray, k: KernelInputs, *,
+             record_capacity: int = 4096, equity_curve: bool = True) -> dict:
+    """Validate shapes and build every kernel argument (``kernel_cuda.KERNEL_ARGS`` names): shared
+    read-only inputs plus zeroed per-config state and outputs."""
     n_cfg, n_sym = params.shape[0], len(k.symbols)
     if params.ndim != 3 or params.shape[1] != n_sym or portfolio.shape != (n_cfg, params.shape[2]):
         raise ConfigError(f"<params>: shapes {params.shape} / {portfolio.shape} do not match {n_sym} symbols")
@@ -299,26 +337,44 @@ def run_kernel(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, i
         raise ConfigError("<ind>: set_ids out of range of ind")
     if ind.shape[2] < k.mt.shape[1]:
         raise ConfigError(f"<ind>: {ind.shape[2]} bar rows < {k.mt.shape[1]} main bars")
-    if record_capacity < 0:
-        raise ValueError("record_capacity must be >= 0")
+    if isinstance(record_capacity, bool) or not isinstance(record_capacity, (int, np.integer)) or record_capacity < 0:
+        raise ValueError(f"record_capacity = {record_capacity!r}: must be an integer >= 0")
     n_samples = k.sample_t.shape[0]
     n_days = int(k.sample_day[-1]) + 1 if n_samples else 0
-    sym_i = np.zeros((n_cfg, n_sym, N_SI), np.int64)
-    pos_f = np.zeros((n_cfg, n_sym, N_PF), np.float64)
-    g_i = np.zeros((n_cfg, N_GI), np.int64)
-    g_f = np.zeros((n_cfg, N_GF), np.float64)
-    cand_i = np.zeros((n_cfg, n_sym, N_CI), np.int64)
-    cand_f = np.zeros((n_cfg, n_sym, N_CF), np.float64)
-    day_vals = np.zeros((n_cfg, max(n_days, 1)), np.float64)
-    rec_i = np.zeros((n_cfg, record_capacity, N_REC_I), np.int64)
-    rec_f = np.zeros((n_cfg, record_capacity, N_REC_F), np.float64)
-    eq = np.zeros((n_cfg, n_samples if equity_curve else 0), np.float64)
-    metrics = np.zeros((n_cfg, N_METRICS), np.float64)
-    _simulate_all(_ro(params.astype(np.float64, copy=False)), _ro(portfolio.astype(np.float64, copy=False)),
-                  _ro(set_ids.astype(np.int64)), _ro(ind), k.mt, k.mc, k.mv, k.mnb, k.xt, k.xc, k.xnb, k.nt, k.nc,
-                  k.nnb, k.ft, k.fr, k.fnb, k.timeline, k.xticks, k.nticks, k.sample_day, k.sym_flags, k.run_i,
-                  k.run_f, sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq, metrics)
-    return SimResult(k.symbols, metrics, rec_i, rec_f, eq if equity_curve else None, k.sample_t)
+    args = {
+        "params": _ro(params.astype(np.float64, copy=False)),
+        "portfolio": _ro(portfolio.astype(np.float64, copy=False)),
+        "set_ids": _ro(set_ids.astype(np.int64)), "ind": _ro(ind),
+        "mt": k.mt, "mc": k.mc, "mv": k.mv, "mnb": k.mnb, "xt": k.xt, "xc": k.xc, "xnb": k.xnb,
+        "nt": k.nt, "nc": k.nc, "nnb": k.nnb, "ft": k.ft, "fr": k.fr, "fnb": k.fnb,
+        "timeline": k.timeline, "xticks": k.xticks, "nticks": k.nticks, "sample_day": k.sample_day,
+        "sym_flags": k.sym_flags, "run_i": k.run_i, "run_f": k.run_f,
+        "sym_i": np.zeros((n_cfg, n_sym, N_SI), np.int64),
+        "pos_f": np.zeros((n_cfg, n_sym, N_PF), np.float64),
+        "g_i": np.zeros((n_cfg, N_GI), np.int64),
+        "g_f": np.zeros((n_cfg, N_GF), np.float64),
+        "cand_i": np.zeros((n_cfg, n_sym, N_CI), np.int64),
+        "cand_f": np.zeros((n_cfg, n_sym, N_CF), np.float64),
+        "day_vals": np.zeros((n_cfg, max(n_days, 1)), np.float64),
+        "rec_i": np.zeros((n_cfg, record_capacity, N_REC_I), np.int64),
+        "rec_f": np.zeros((n_cfg, record_capacity, N_REC_F), np.float64),
+        "eq_out": np.zeros((n_cfg, n_samples if equity_curve else 0), np.float64),
+        "metrics": np.zeros((n_cfg, N_METRICS), np.float64),
+    }
+    return args
+
+
+def result_from(args: dict, k: KernelInputs, equity_curve: bool) -> SimResult:
+    return SimResult(k.symbols, args["metrics"], args["rec_i"], args["rec_f"],
+                     args["eq_out"] if equity_curve else None, k.sample_t)
+
+
+def run_kernel(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind: np.ndarray,
+               k: KernelInputs, *, record_capacity: int = 4096, equity_curve: bool = True) -> SimResult:
+    """Allocate state and outputs for ``params`` (n_configs, n_symbols, n_fields) and launch on the CPU."""
+    args = allocate(params, portfolio, set_ids, ind, k, record_capacity=record_capacity, equity_curve=equity_curve)
+    _simulate_all(*(args[name] for name in KERNEL_ARGS))
+    return result_from(args, k, equity_curve)
 
 
 def simulate_cpu(batch: ParamsBatch, market: MarketArrays, run: RunParams = RunParams(), *,

@@ -12,7 +12,7 @@ from gpu_sim.kernel_accounting import (
     open_position,
     settle_funding,
 )
-from gpu_sim.kernel_entries import try_pyramid
+from gpu_sim.kernel_orders import try_pyramid
 from gpu_sim.kernel_records import (
     A_ADD_LONG,
     A_CLOSE_LONG,

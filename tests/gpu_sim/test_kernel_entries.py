@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpu_sim.kernel_entries import (
-    execute_candidates,
-    generate_signal,
-    pesc_blocked,
-    reef_blocks,
-    transform_signal,
-)
+from gpu_sim.kernel_entries import generate_signal, pesc_blocked, reef_blocks, transform_signal
+from gpu_sim.kernel_orders import execute_candidates
 from gpu_sim.kernel_records import REC_MARGIN, REC_SIZE, REC_SYM
 from gpu_sim.kernel_state import (
     ABSENT,
