@@ -49,24 +49,33 @@ class RunResult:
     gate_stats: dict[str, int] = field(default_factory=dict)
 
 
-def _sub_bar_index(series: Mapping[str, Bars] | None, step_ms: int | None) -> dict[int, dict[str, int]]:
-    """Close time τ → {symbol: row of the sub-bar closing at τ} for one active sub-bar series.
+class SubBarSeries:
+    """One active sub-bar series (§2.1, §2.6, §2.7): its distinct close times, and per symbol the bar
+    closing at a given τ.
 
-    Rows, not bar objects: a year of 3m sub-bars is millions of rows, and only the few that meet an
-    open position (exits) or a ready symbol (entries) are ever turned into a :class:`SubBar`.
+    No τ → bars index: a year of 3m sub-bars is millions of rows, and only the few that meet an open
+    position (exits) or a ready symbol (entries) are looked up (a binary search in the symbol's series)
+    and turned into a :class:`SubBar`.
     """
-    index: dict[int, dict[str, int]] = {}
-    for sym in sorted(series or {}):
-        t = series[sym].t
-        for i in range(len(t)):
-            index.setdefault(t[i] + step_ms, {})[sym] = i
-    return index
 
+    def __init__(self, series: Mapping[str, Bars] | None, step_ms: int | None) -> None:
+        self.series, self.step_ms = series or {}, step_ms or 0
+        opens: set[int] = set().union(*(bars.t for bars in self.series.values()))
+        self.close_times = [t + self.step_ms for t in sorted(opens)]
+        self.close_set = frozenset(self.close_times)
 
-def _sub_bar(series: Mapping[str, Bars], sym: str, i: int) -> SubBar:
-    """Row ``i`` of ``sym``'s sub-bar series as a :class:`SubBar`."""
-    b = series[sym]
-    return SubBar(b.t[i], b.o[i], b.h[i], b.l[i], b.c[i])
+    def closes_in(self, left: int, right: int) -> list[int]:
+        """Distinct close times in ``(left, right]``, ascending."""
+        keys = self.close_times
+        return keys[bisect_right(keys, left):bisect_right(keys, right)]
+
+    def bar_closing_at(self, sym: str, tau: int) -> SubBar | None:
+        """``sym``'s sub-bar with close time τ, or ``None`` (no series, or no bar closing at τ)."""
+        bars = self.series.get(sym)
+        i = None if bars is None else bars.row_closing_at(tau, self.step_ms)
+        if i is None:
+            return None
+        return SubBar(bars.t[i], bars.o[i], bars.h[i], bars.l[i], bars.c[i])
 
 
 class Simulation:
@@ -75,9 +84,8 @@ class Simulation:
     def __init__(self, inputs: RunInputs, state: SimState, lookback: int, from_ts: int | None) -> None:
         self.inp, self.state, self.lookback, self.from_ts = inputs, state, lookback, from_ts
         self.indicators = {sym: SymbolIndicators.from_config(state.cfg(sym)) for sym in inputs.universe}
-        self.exit_index = _sub_bar_index(inputs.exit_bars, inputs.exit_ms)
-        self.entry_index = _sub_bar_index(inputs.entry_bars, inputs.entry_ms)
-        self.exit_times, self.entry_times = sorted(self.exit_index), sorted(self.entry_index)
+        self.exit_series = SubBarSeries(inputs.exit_bars, inputs.exit_ms)
+        self.entry_series = SubBarSeries(inputs.entry_bars, inputs.entry_ms)
         self.next_bar = {sym: 0 for sym in inputs.universe}
         self.context: Any = None
         self.window_left = 0
@@ -106,8 +114,8 @@ class Simulation:
     def _event_times(self, left: int, right: int, main: bool) -> list[int]:
         """Distinct decision times of the window's events in ``(left, right]`` (§2.1)."""
         times: set[int] = set()
-        for keys in (self.exit_times, self.entry_times):
-            times.update(keys[bisect_right(keys, left):bisect_right(keys, right)])
+        for series in (self.exit_series, self.entry_series):
+            times.update(series.closes_in(left, right))
         if main:
             times.add(right)
         if self.inp.funding is not None:
@@ -120,9 +128,9 @@ class Simulation:
         self.state.budget = 0
         self.window_left = left
         for tau in self._event_times(left, right, j is not None):
-            if tau in self.exit_index and self.in_scope(tau):
+            if tau in self.exit_series.close_set and self.in_scope(tau):
                 self.exit_subbar_step(tau)
-            if tau in self.entry_index and self.in_scope(tau):
+            if tau in self.entry_series.close_set and self.in_scope(tau):
                 self.entry_tick(tau)
             if j is not None and tau == right:
                 self.main_step(j, tau)
@@ -141,14 +149,14 @@ class Simulation:
 
     def exit_subbar_step(self, tau: int) -> None:
         """``X(τ)`` of §2.6: every open position with an exit sub-bar closing at τ, on the view (D5)."""
-        bars = self.exit_index[tau]
         for sym in sorted(self.state.positions):  # key list frozen at the start of the step
-            if sym not in bars or sym not in self.state.positions:
+            bar = self.exit_series.bar_closing_at(sym, tau)
+            if bar is None or sym not in self.state.positions:
                 continue
             snap = self.indicators[sym].snapshot
             if snap is None or self.state.exit_cooldown_active(sym, tau):
                 continue
-            self.evaluate_position(sym, view(snap, _sub_bar(self.inp.exit_bars, sym, bars[sym])), tau)
+            self.evaluate_position(sym, view(snap, bar), tau)
 
     def entry_ready(self, sym: str) -> bool:
         """Readiness for an entry tick (§2.7) and the D53.6 staleness rule (latest bar closes at the window start)."""
@@ -159,11 +167,11 @@ class Simulation:
 
     def entry_tick(self, tau: int) -> None:
         """``N(τ)`` of §2.7: entry evaluation on views of the entry sub-bars closing at τ, then execution."""
-        bars = self.entry_index[tau]
         cands: list = []
         for sym in self.inp.universe:
-            if sym in bars and self.entry_ready(sym):
-                view_s = view(self.indicators[sym].snapshot, _sub_bar(self.inp.entry_bars, sym, bars[sym]))
+            bar = self.entry_series.bar_closing_at(sym, tau)
+            if bar is not None and self.entry_ready(sym):
+                view_s = view(self.indicators[sym].snapshot, bar)
                 entry_evaluation(self.state, sym, view_s, tau, self.context, cands)
         execute_candidates(self.state, cands, tau, sub_bar=True)
 

@@ -5,12 +5,18 @@ sub-bar and funding series (D33, D40, D41, D53.1-5; the harness validator checks
 independently and reports gaps), (2) universe and removal of other symbols' inputs,
 (3) active sub-bar series by interval length, (4) ``D_data``, (5) ``to_ts`` truncation and the run end
 ``D``, (6) sub-bars closing at or before ``T_0`` are dropped. Arrays are converted to Python ``int`` /
-``float`` (exact) so that no numpy scalar reaches decision code.
+``float`` (exact) so that no numpy scalar reaches decision code; a series is stored as compact stdlib
+arrays (``array('q')`` / ``array('d')``, which hand out Python numbers), because a year of 3m sub-bars
+is millions of rows.
 """
 from __future__ import annotations
 
 import math
+import operator
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import islice, repeat
 from typing import Any, Mapping, Sequence
 
 from engine_ref.config_schema import ascii_upper, interval_ms
@@ -21,24 +27,32 @@ _FIELDS = ("o", "h", "l", "c", "v")
 
 @dataclass(frozen=True)
 class Bars:
-    """One series of bars (open times ``t`` in ms; close time = ``t + interval_ms``)."""
+    """One series of bars (open times ``t`` in ms, strictly increasing; close time = ``t + interval_ms``).
 
-    t: tuple[int, ...]
-    o: tuple[float, ...]
-    h: tuple[float, ...]
-    l: tuple[float, ...]  # noqa: E741 - the spec's name
-    c: tuple[float, ...]
-    v: tuple[float, ...]
+    Columns are sequences of exact Python numbers (``array('q')`` / ``array('d')``, or tuples).
+    """
+
+    t: Sequence[int]
+    o: Sequence[float]
+    h: Sequence[float]
+    l: Sequence[float]  # noqa: E741 - the spec's name
+    c: Sequence[float]
+    v: Sequence[float]
 
     def __len__(self) -> int:
         return len(self.t)
 
-    def head(self, n: int) -> "Bars":
-        return Bars(self.t[:n], self.o[:n], self.h[:n], self.l[:n], self.c[:n], self.v[:n])
+    def rows(self, start: int, end: int) -> "Bars":
+        """Rows ``start … end−1`` (the series itself when that is all of it)."""
+        if start == 0 and end == len(self):
+            return self
+        return Bars(self.t[start:end], self.o[start:end], self.h[start:end], self.l[start:end],
+                    self.c[start:end], self.v[start:end])
 
-    def tail(self, start: int) -> "Bars":
-        return Bars(self.t[start:], self.o[start:], self.h[start:], self.l[start:], self.c[start:],
-                    self.v[start:])
+    def row_closing_at(self, close_ms: int, step_ms: int) -> int | None:
+        """Index of the bar whose close time ``t + step_ms`` is ``close_ms``, or ``None`` (binary search)."""
+        i = bisect_right(self.t, close_ms - step_ms) - 1
+        return i if i >= 0 and self.t[i] == close_ms - step_ms else None
 
 
 @dataclass(frozen=True)
@@ -57,13 +71,40 @@ class RunInputs:
     run_end_ms: int
 
 
-def _plain(values: Any, cast) -> tuple:
+def _plain(values: Any, cast) -> list:
+    """``values`` as a list of exact Python numbers of type ``cast`` (numpy's ``tolist`` is exact)."""
     seq = values.tolist() if hasattr(values, "tolist") else list(values)
-    return tuple(cast(x) for x in seq)
+    return seq if set(map(type, seq)) <= {cast} else list(map(cast, seq))
 
 
-def _check_rows(what: str, t: tuple, cols: list, step_ms: int) -> None:
+def _compact(seq: list, typecode: str) -> Sequence:
+    """A validated column as a stdlib array (8 bytes a value); a tuple if a value does not fit it."""
+    try:
+        return array(typecode, seq)
+    except OverflowError:
+        return tuple(seq)
+
+
+def _rows_valid(t: list, cols: list, step_ms: int) -> bool:
+    """True iff every row passes the rules of :func:`_report_bad_row`; each rule is one pass over columns."""
+    o, h, low, c, v = cols
+    ge, le = operator.ge, operator.le
+    return (all(map(ge, map(operator.sub, islice(t, 1, None), t), repeat(step_ms)))  # spacing (D53.4)
+            and all(map(le, repeat(0), t)) and not any(map(operator.mod, t, repeat(step_ms)))  # phase
+            and all(all(map(math.isfinite, col)) for col in cols)                              # D33
+            and all(map(operator.lt, repeat(0), low)) and all(map(le, low, o)) and all(map(le, low, c))
+            and all(map(ge, h, o)) and all(map(ge, h, c)) and all(map(ge, v, repeat(0)))
+            and all(map(ge, c, repeat(1e-9))))                                                 # D53.2
+
+
+def _check_rows(what: str, t: list, cols: list, step_ms: int) -> None:
     """Step 1 rules for every bar: order, spacing and phase (D33, D53.3-5), values (D33, D53.2)."""
+    if not _rows_valid(t, cols, step_ms):
+        _report_bad_row(what, t, cols, step_ms)
+
+
+def _report_bad_row(what: str, t: list, cols: list, step_ms: int) -> None:
+    """Raise the step-1 error of the first row that breaks a rule (row by row, rules in order)."""
     isfinite = math.isfinite
     for i, (ti, o, h, low, c, v) in enumerate(zip(t, *cols)):
         if i and ti - t[i - 1] < step_ms:
@@ -79,7 +120,7 @@ def _check_rows(what: str, t: tuple, cols: list, step_ms: int) -> None:
 
 
 def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
-    """Convert one series to Python numbers (exact) and apply the step-1 rules (§1.1, D33, D40, D53)."""
+    """Convert one series to Python numbers (exact), apply the step-1 rules (§1.1, D33, D40, D53), store it."""
     t = _plain(raw["t"], int)
     cols = [_plain(raw[k], float) for k in _FIELDS]
     if any(len(col) != len(t) for col in cols):
@@ -90,7 +131,7 @@ def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
             if tc != t[i] + step_ms - 1:
                 raise DataError(f"{what}: row {i} t_close={tc} != t + {step_ms} - 1; the data is not of the "
                                 f"configured interval (D40).")
-    return Bars(t, *cols)
+    return Bars(_compact(t, "q"), *(_compact(col, "d") for col in cols))
 
 
 def _funding_rows(sym: str, rows: tuple[Sequence[int], Sequence[float]]) -> tuple[list[int], list[float]]:
@@ -159,13 +200,9 @@ def _truncate(series: dict[str, Bars] | None, step_ms: int, limit_ms: int | None
         return None
     out: dict[str, Bars] = {}
     for sym, bars in series.items():
-        end = len(bars)
-        while limit_ms is not None and end and bars.t[end - 1] + step_ms > limit_ms:
-            end -= 1
-        start = 0
-        while first_ms is not None and start < end and bars.t[start] + step_ms <= first_ms:
-            start += 1
-        out[sym] = bars.head(end).tail(start)
+        end = len(bars) if limit_ms is None else bisect_right(bars.t, limit_ms - step_ms)
+        start = 0 if first_ms is None else bisect_right(bars.t, first_ms - step_ms, 0, end)
+        out[sym] = bars.rows(start, end)
     return out
 
 

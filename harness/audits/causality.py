@@ -180,7 +180,8 @@ def choose_cuts(inputs: EngineInputs, trades: Sequence[dict], n_cuts: int = 12, 
     step = step_ms or main_interval_ms(inputs)
     closes = main_closes(inputs, step)
     first, last = int(closes[0]), int(closes[-1])
-    cuts = [Cut(first - 1, "before first close"), Cut(last, "last main close"), Cut(last + 86_400_000, "past data end")]
+    cuts = [Cut(first - 1, "before first close"), Cut(last, "last main close"),
+            Cut(last + 86_400_000, "past data end")]
     pools, rng = _pools(inputs, trades, closes), np.random.default_rng(seed)
     n_inner = max(0, n_cuts - len(cuts))
     edges = np.linspace(first, last, n_inner + 1)
@@ -208,10 +209,14 @@ def causality_audit(runner: Runner, inputs: EngineInputs, yaml_path: Path | None
     return out
 
 
+SUITE_DATA = {"n_symbols": 3, "days": 60, "seed": 3, "sub_intervals": ("3m",), "funding": True}
+
+
 def causality_suite(inputs: EngineInputs | None = None, engine: str = "ref", *, n_cuts: int = 12, seed: int = 0,
-                    lookback: int = 200, configs: Sequence[tuple[str, Path | None]] | None = None) -> list[CutResult]:
-    """The audit on synthetic data with 3m sub-bars and funding, production config and the defaults."""
-    inputs = inputs if inputs is not None else synthetic(3, 30, 7, ("3m",), True)
+                    lookback: int = 100, configs: Sequence[tuple[str, Path | None]] | None = None) -> list[CutResult]:
+    """The audit on synthetic data with 3m sub-bars and funding (``SUITE_DATA``: a slice on which the
+    defaults trade too), production config (3m entry/exit sub-bars) and the defaults."""
+    inputs = inputs if inputs is not None else synthetic(**SUITE_DATA)
     configs = configs if configs is not None else (("production (3m sub-bars)", SHIPPED), ("defaults", None))
     runner = make_runner(engine, lookback=lookback)
     return [r for name, path in configs for r in causality_audit(runner, inputs, path, case=name,

@@ -70,7 +70,20 @@ def run_ref(s: AxisScenario, yaml_path: Path) -> Trades:
     return trades
 
 
-RUNNERS: dict[str, Callable[[AxisScenario, Path], Trades]] = {"ref": run_ref}
+def run_sim(s: AxisScenario, yaml_path: Path, backend: str = "cpu") -> Trades:
+    """gpu_sim on one variant (its own loader and universe; same arrays)."""
+    from harness.engines import sim_runs
+    from harness.replay import RunParams
+
+    inputs = s.market()
+    run = sim_runs(yaml_path, inputs, RunParams(initial_balance=s.initial_balance, lookback=s.lookback),
+                   backend=backend)[0]
+    assert not run.overflow, f"{s.id}: gpu_sim record buffer overflowed"
+    check_balance_identity(run.trades, s.initial_balance, run.final_balance)
+    return run.trades
+
+
+RUNNERS: dict[str, Callable[[AxisScenario, Path], Trades]] = {"ref": run_ref, "cpu": run_sim}
 
 
 def run_both(engine: str, s: AxisScenario) -> tuple[Trades, Trades]:

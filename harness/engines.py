@@ -1,0 +1,55 @@
+"""Run one YAML (optionally with sweep rows) on each engine and return comparable ``EngineRun``s.
+
+Each engine loads the YAML with its own loader and receives the same plain arrays; sweep rows are
+handed to engine_ref as native values decoded by the one decoder (harness.decode) and to gpu_sim as
+the raw codes it decodes itself (docs/spec-notes.md N2).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from harness.decode import decode_row
+from harness.engine_inputs import EngineInputs
+from harness.replay import RunParams
+from harness.trade_parity import EngineRun
+
+SIM_BACKENDS = ("cpu", "cuda", "cudasim")
+
+
+def ref_run(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunParams(), *,
+            sweep_paths: Sequence[str] = (), sweep_codes: Sequence[float] = ()) -> EngineRun:
+    """engine_ref on one config."""
+    from engine_ref.config_loader import load_config_set
+    from engine_ref.engine import run_backtest
+
+    overrides = decode_row(sweep_paths, sweep_codes) if sweep_paths else None
+    configs = load_config_set(yaml_path, tuple(inputs.main), run.strategy_mode, run_mode=run.run_mode,
+                              sweep_overrides=overrides)
+    res = run_backtest(inputs.main, configs, sub_bars=inputs.sub_bars or None, funding=inputs.funding,
+                       initial_balance=run.initial_balance, lookback=run.lookback,
+                       taker_fee_bps=run.taker_fee_bps, from_ts=run.from_ts, to_ts=run.to_ts,
+                       allow_missing_sub_bars=run.allow_missing_sub_bars)
+    return EngineRun("ref", [dataclasses.asdict(r) for r in res.trades],
+                     [(int(t), float(e)) for t, e in res.equity_curve], float(res.final_balance))
+
+
+def sim_runs(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunParams(), *,
+             sweep_paths: Sequence[str] = (), sweep_codes: np.ndarray | None = None,
+             backend: str = "cpu", record_capacity: int = 4096) -> list[EngineRun]:
+    """gpu_sim on every sweep row (one run without a sweep), one launch."""
+    from gpu_sim.runner import run_yaml
+    from gpu_sim.simulate_cpu import RunParams as SimRunParams
+
+    sim_run = SimRunParams(initial_balance=run.initial_balance, lookback=run.lookback,
+                           taker_fee_bps=run.taker_fee_bps, from_ts=run.from_ts, to_ts=run.to_ts,
+                           allow_missing_sub_bars=run.allow_missing_sub_bars)
+    res = run_yaml(yaml_path, inputs.main, inputs.sub_bars, inputs.funding, sim_run,
+                   mode=run.strategy_mode, run_mode=run.run_mode, sweep_paths=sweep_paths,
+                   sweep_codes=sweep_codes, backend=backend, record_capacity=record_capacity)
+    n = res.metrics.shape[0]
+    return [EngineRun(backend, res.records(c), res.equity_curve(c), float(res.metrics_of(c)["final_balance"]),
+                      bool(res.overflow[c])) for c in range(n)]
