@@ -14,6 +14,7 @@ from harness.audits.causality import CutResult, IndicatorCut, Violation
 from harness.audits.warmup import REL_TOL, SpotCheck, WarmupRow
 
 Column = tuple[str, Callable[[object], object]]
+TOL = f"{REL_TOL:.0e}".replace("e-0", "e-")   # "1e-9"
 
 
 def utc(ms: int) -> str:
@@ -47,7 +48,7 @@ CUT_COLUMNS: list[Column] = [
 WARMUP_COLUMNS: list[Column] = [
     ("indicator", lambda r: r.indicator),
     ("window(s) [bars]", lambda r: r.windows),
-    (f"bars to {REL_TOL:g} rel", lambda r: bars_text(r.bars_rel, r.horizon_bars)),
+    (f"bars to {TOL} rel", lambda r: bars_text(r.bars_rel, r.horizon_bars)),
     ("bars to exact", lambda r: bars_text(r.bars_exact, r.horizon_bars)),
     ("worst (exact) at", lambda r: r.worst_at),
 ]
@@ -56,8 +57,8 @@ SPOT_COLUMNS: list[Column] = [
     ("set", lambda r: r.set_name),
     ("indicator", lambda r: r.indicator),
     ("symbol, start", lambda r: f"{r.symbol} S={r.start_bars}"),
-    (f"gpu_sim (to {REL_TOL:g} / exact)", lambda r: " / ".join(bars_text(b, 0) for b in r.sim)),
-    (f"engine_ref (to {REL_TOL:g} / exact)", lambda r: " / ".join(bars_text(b, 0) for b in r.ref)),
+    (f"gpu_sim (to {TOL} / exact)", lambda r: " / ".join(bars_text(b, 0) for b in r.sim)),
+    (f"engine_ref (to {TOL} / exact)", lambda r: " / ".join(bars_text(b, 0) for b in r.ref)),
     ("agree", lambda r: "✓" if r.agree else "✗"),
 ]
 
@@ -99,7 +100,7 @@ def summary_line(cuts: Sequence[CutResult], indicator_cuts: Sequence[IndicatorCu
     if w is None:
         return f"causality: {n} cuts, {v} violations; warm-up: not run"
     bars = f"never within {w.horizon_bars}" if w.bars_rel is None else str(w.bars_rel)
-    return (f"causality: {n} cuts, {v} violations; warm-up: {bars} bars to {REL_TOL:g} "
+    return (f"causality: {n} cuts, {v} violations; warm-up: {bars} bars to {TOL} "
             f"(worst: {w.indicator}, {w.windows})")
 
 
@@ -124,7 +125,7 @@ def render_causality_md(cuts: Sequence[CutResult], indicator_cuts: Sequence[Indi
                                                   "first violation"], tablefmt="github", disable_numparse=True), "",
         "## 3. Recursive warm-up: bars after a later history start until values match", "",
         "Bars after the later start S until every field of the indicator equals the full-history value "
-        f"from then on: exactly (binary64) and within {REL_TOL:g} relative (`|a − b| ≤ {REL_TOL:g}·max(|a|, |b|)`"
+        f"from then on: exactly (binary64) and within {TOL} relative (`|a − b| ≤ {TOL}·max(|a|, |b|)`"
         ", the number a live engine starting from a shorter history needs). Worst over symbols and starts.", "",
     ]
     for set_name in dict.fromkeys(r.set_name for r in warmup):

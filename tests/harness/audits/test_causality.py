@@ -182,5 +182,5 @@ def test_report_renders_summary_and_tables(market, runner, full_run) -> None:
     text = render_causality_md(cuts, ind, warm, meta={"seed": 0})
     n = len(cuts) + len(ind)
     assert summary_line(cuts, ind, warm).startswith(f"causality: {n} cuts, 1 violations; warm-up: ")
-    assert "(worst: EMA macro, ema_macro=200)" in text and "never within 910 bars to 1e-09" in text
+    assert "(worst: EMA macro, ema_macro=200)" in text and "never within 910 bars to 1e-9" in text
     assert "| case " in text and "✗ record #" in text and "### tiny (starts S = 50)" in text
