@@ -42,19 +42,65 @@ def cmd_config_audit(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Replay one config on one engine; print the summary, write the full trade log."""
     from harness.reports.replay_md import render_summary
-    from harness.replay import RunParams, replay, write_replay_json
+    from harness.replay import replay, write_replay_json
 
-    params = RunParams(initial_balance=args.initial_balance, lookback=args.lookback,
-                       taker_fee_bps=args.taker_fee_bps, from_ts=args.from_ts, to_ts=args.to_ts,
-                       run_mode=args.run_mode, strategy_mode=args.mode,
-                       allow_missing_sub_bars=args.allow_missing_sub_bars)
+    params = _run_params(args)
     subs = None if args.sub_bars is None else tuple(s for s in args.sub_bars.split(",") if s)
     result = replay(args.engine, Path(args.config) if args.config else None, Path(args.candles),
-                    params, subs)
+                    params, subs, backend=args.backend)
     print(render_summary(result.engine, result.metrics, result.seconds))
     if args.json:
         print(f"trade log: {write_replay_json(result, Path(args.json))} ({len(result.trades)} records)")
     return 0
+
+
+def _run_params(args: argparse.Namespace):
+    from harness.replay import RunParams
+
+    return RunParams(initial_balance=args.initial_balance, lookback=args.lookback,
+                     taker_fee_bps=args.taker_fee_bps, from_ts=args.from_ts, to_ts=args.to_ts,
+                     run_mode=args.run_mode, strategy_mode=args.mode,
+                     allow_missing_sub_bars=args.allow_missing_sub_bars)
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--candles", required=True, help="candles: .json, .sqlite/.db or .csv")
+    p.add_argument("--config", help="overrides YAML (default: built-in defaults)")
+    p.add_argument("--mode", help="strategy mode (a key of modes:)")
+    p.add_argument("--run-mode", default="backtest", choices=("backtest", "paper", "dry_live", "live"))
+    p.add_argument("--sub-bars", help="sub-bar intervals to load, comma-separated (default: the config's)")
+    p.add_argument("--allow-missing-sub-bars", action="store_true",
+                   help="symbols without sub-bars use main bars only (D53.18; reported)")
+    p.add_argument("--initial-balance", type=float, default=10000.0)
+    p.add_argument("--lookback", type=int, default=200)
+    p.add_argument("--taker-fee-bps", type=float, default=3.5)
+    p.add_argument("--from-ts", type=int)
+    p.add_argument("--to-ts", type=int)
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    """Both engines on the YAML and N−1 sweep rows; exit 0 only with zero drifting configs."""
+    from engine_ref.config_loader import load_config
+    from harness.parity_run import run_trade_parity
+    from harness.replay import load_inputs
+    from harness.sweep_spec import load_sweep_spec
+    from harness.trade_parity import describe
+
+    run = _run_params(args)
+    config = Path(args.config) if args.config else None
+    portfolio = load_config(config, None, run.strategy_mode, run_mode=run.run_mode)
+    subs = None if args.sub_bars is None else tuple(s for s in args.sub_bars.split(",") if s)
+    _, inputs = load_inputs(Path(args.candles), portfolio, subs)
+    res = run_trade_parity(config, inputs, run, load_sweep_spec(args.spec), args.configs, args.seed,
+                           args.backend)
+    drifting = res.drifting
+    first = describe(res.verdicts[drifting[0]]) if drifting else "none"
+    where = f" (config {drifting[0]})" if drifting else ""
+    print(f"trade parity: {len(res.verdicts)} configs, {len(drifting)} drifting, first divergence: {first}{where}")
+    records = sum(v.n_ref for v in res.verdicts)
+    print(f"  records compared: {records:,}; engine_ref {res.seconds_ref:.1f} s, gpu_sim[{args.backend}] "
+          f"{res.seconds_sim:.1f} s")
+    return 0 if not drifting else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,20 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(func=cmd_config_audit)
     rp = sub.add_parser("replay", help="replay one config on one engine and print its metrics")
     rp.add_argument("--engine", choices=("ref", "sim"), default="ref")
-    rp.add_argument("--candles", required=True, help="candles: .json, .sqlite/.db or .csv")
-    rp.add_argument("--config", help="overrides YAML (default: built-in defaults)")
-    rp.add_argument("--mode", help="strategy mode (a key of modes:)")
-    rp.add_argument("--run-mode", default="backtest", choices=("backtest", "paper", "dry_live", "live"))
-    rp.add_argument("--sub-bars", help="sub-bar intervals to load, comma-separated (default: the config's)")
-    rp.add_argument("--allow-missing-sub-bars", action="store_true",
-                    help="symbols without sub-bars use main bars only (D53.18; reported)")
-    rp.add_argument("--initial-balance", type=float, default=10000.0)
-    rp.add_argument("--lookback", type=int, default=200)
-    rp.add_argument("--taker-fee-bps", type=float, default=3.5)
-    rp.add_argument("--from-ts", type=int)
-    rp.add_argument("--to-ts", type=int)
+    rp.add_argument("--backend", choices=("cpu", "cuda", "cudasim"), default="cpu", help="gpu_sim backend")
+    _add_run_args(rp)
     rp.add_argument("--json", help="write the full trade log, equity curve and metrics here")
     rp.set_defaults(func=cmd_replay)
+    pa = sub.add_parser("parity", help="trade parity of engine_ref and gpu_sim on a YAML and sweep rows")
+    _add_run_args(pa)
+    pa.add_argument("--configs", type=int, default=1, help="configs in total: the YAML + N-1 sweep rows")
+    pa.add_argument("--spec", default="sweeps/full_144v.yaml", help="sweep spec the rows are drawn from")
+    pa.add_argument("--seed", type=int, default=0)
+    pa.add_argument("--backend", choices=("cpu", "cuda", "cudasim"), default="cpu")
+    pa.set_defaults(func=cmd_parity)
     try:
         from harness.data.cli import add_data_parser
     except ImportError:  # pragma: no cover - data layer not installed

@@ -34,7 +34,8 @@ def ref_run(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunPa
                        taker_fee_bps=run.taker_fee_bps, from_ts=run.from_ts, to_ts=run.to_ts,
                        allow_missing_sub_bars=run.allow_missing_sub_bars)
     return EngineRun("ref", [dataclasses.asdict(r) for r in res.trades],
-                     [(int(t), float(e)) for t, e in res.equity_curve], float(res.final_balance))
+                     [(int(t), float(e)) for t, e in res.equity_curve], float(res.final_balance),
+                     metrics={k: v for k, v in res.metrics.items() if not isinstance(v, dict)})
 
 
 def sim_runs(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunParams(), *,
@@ -52,4 +53,15 @@ def sim_runs(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunP
                    sweep_codes=sweep_codes, backend=backend, record_capacity=record_capacity)
     n = res.metrics.shape[0]
     return [EngineRun(backend, res.records(c), res.equity_curve(c), float(res.metrics_of(c)["final_balance"]),
-                      bool(res.overflow[c])) for c in range(n)]
+                      bool(res.overflow[c]), metrics=_sim_metrics(res.metrics_of(c))) for c in range(n)]
+
+
+SIM_ONLY_METRICS = ("n_records", "records_overflow", "n_equity_samples", "total_funding")
+
+
+def _sim_metrics(m: dict) -> dict:
+    """gpu_sim's metrics minus its buffer bookkeeping (``ruined`` as a bool like engine_ref's)."""
+    out = {k: v for k, v in m.items() if k not in SIM_ONLY_METRICS}
+    if "ruined" in out:
+        out["ruined"] = bool(out["ruined"])
+    return out

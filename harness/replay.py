@@ -102,12 +102,32 @@ def run_ref(config: Path | None, candles: Path, params: RunParams,
                         float(res.final_balance), secs, meta)
 
 
+def run_sim(config: Path | None, candles: Path, params: RunParams, sub_bars: tuple[str, ...] | None = None,
+            backend: str = "cpu") -> ReplayResult:
+    """Replay on gpu_sim (one config, one launch)."""
+    from engine_ref.config_loader import load_config
+    from harness.engines import sim_runs
+
+    portfolio = load_config(config, None, params.strategy_mode, run_mode=params.run_mode)
+    md, inp = load_inputs(candles, portfolio, sub_bars)
+    t0 = time.perf_counter()
+    run = sim_runs(config, inp, params, backend=backend)[0]
+    secs = time.perf_counter() - t0
+    check_balance_identity(run.trades, params.initial_balance, run.final_balance)
+    meta = {"data_fingerprint": md.fingerprint(), "symbols": list(md.symbols()), "backend": backend,
+            "main_bars": sum(md.n_bars().values()), "run_params": dataclasses.asdict(params),
+            "records_overflow": run.overflow}
+    return ReplayResult(f"sim[{backend}]", run.trades, run.equity_curve, dict(run.metrics),
+                        run.final_balance, secs, meta)
+
+
 def replay(engine: str, config: Path | None, candles: Path, params: RunParams,
-           sub_bars: tuple[str, ...] | None = None) -> ReplayResult:
+           sub_bars: tuple[str, ...] | None = None, backend: str = "cpu") -> ReplayResult:
     if engine == "ref":
         return run_ref(config, candles, params, sub_bars)
-    raise DriftgateError(f"--engine {engine}: the gpu_sim trade simulator is not built yet "
-                         "(issue: gpu_sim sweep simulator); fix: use --engine ref")
+    if engine == "sim":
+        return run_sim(config, candles, params, sub_bars, backend)
+    raise DriftgateError(f"--engine {engine}: unknown engine; fix: use ref or sim")
 
 
 def write_replay_json(result: ReplayResult, out: Path) -> Path:

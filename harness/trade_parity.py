@@ -33,6 +33,7 @@ class EngineRun:
     equity_curve: list[tuple[int, float]]
     final_balance: float
     overflow: bool = False
+    metrics: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,13 @@ def compare(ref: EngineRun, sim: EngineRun) -> Verdict:
         v.klass = NUMERIC
         v.first = Divergence(-1, ("final_balance",), None, None,
                              f"final balance {ref.final_balance!r} vs {sim.final_balance!r}")
+        return v
+    for key in sorted(set(ref.metrics) & set(sim.metrics)):
+        a, b = ref.metrics[key], sim.metrics[key]
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not floats_equal(a, b):
+            v.klass = NUMERIC
+            v.first = Divergence(-1, (key,), None, None, f"metric {key}: {a!r} vs {b!r}")
+            return v
     return v
 
 

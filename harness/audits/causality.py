@@ -33,7 +33,7 @@ from harness.schema import REPO_ROOT
 END_OF_BACKTEST = "End of Backtest"
 SHIPPED = REPO_ROOT / "config" / "strategy_overrides.yaml"
 Curve = list[tuple[int, float]]
-Runner = Callable[[EngineInputs, "Path | None", "int | None"], tuple[list[dict], Curve]]
+Runner = Callable[[EngineInputs, Path | None, int | None], tuple[list[dict], Curve]]
 CUT_KINDS = ("main close", "sub-bar close", "main close + 1 ms", "sub-bar close + 1 ms", "record τ",
              "record τ − 1 ms")
 
