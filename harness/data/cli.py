@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -71,6 +72,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
                           sub_intervals=tuple(args.sub_intervals), main_interval=args.main_interval,
                           start_ms=args.start_ms, funding=not args.no_funding)
         t1 = time.perf_counter()
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no data/ yet
         path = write_market(md, args.out)
     except DataError as e:
         return _fail(e)
