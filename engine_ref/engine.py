@@ -12,7 +12,7 @@ import math
 import operator
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from engine_ref.accounting import HOUR_MS, apply_exit, fee_rate_from_bps, full_exit, settle_funding
 from engine_ref.context import compute_context
@@ -26,8 +26,7 @@ from engine_ref.sim_state import SimState
 from harness.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class SubBar:
+class SubBar(NamedTuple):
     """A sub-bar's prices for the view of D5 (``t`` = open time in ms)."""
 
     t: int
@@ -50,24 +49,24 @@ class RunResult:
 
 
 class SubBarSeries:
-    """One active sub-bar series (§2.1, §2.6, §2.7): its distinct close times, and per symbol the bar
-    closing at a given τ.
+    """One active sub-bar series (§2.1, §2.6, §2.7): the close times inside a window, and per symbol
+    the bar closing at a given τ.
 
-    No τ → bars index: a year of 3m sub-bars is millions of rows, and only the few that meet an open
-    position (exits) or a ready symbol (entries) are looked up (a binary search in the symbol's series)
-    and turned into a :class:`SubBar`.
+    Both are binary searches in the symbols' series: a year of 3m sub-bars is millions of rows, and
+    only the few that meet an open position (exits) or a ready symbol (entries) become a :class:`SubBar`.
     """
 
     def __init__(self, series: Mapping[str, Bars] | None, step_ms: int | None) -> None:
         self.series, self.step_ms = series or {}, step_ms or 0
-        opens: set[int] = set().union(*(bars.t for bars in self.series.values()))
-        self.close_times = [t + self.step_ms for t in sorted(opens)]
-        self.close_set = frozenset(self.close_times)
 
-    def closes_in(self, left: int, right: int) -> list[int]:
-        """Distinct close times in ``(left, right]``, ascending."""
-        keys = self.close_times
-        return keys[bisect_right(keys, left):bisect_right(keys, right)]
+    def closes_in(self, left: int, right: int) -> set[int]:
+        """Distinct close times in ``(left, right]`` over all symbols of the series."""
+        lo, hi = left - self.step_ms, right - self.step_ms  # as open times
+        opens: set[int] = set()
+        for bars in self.series.values():
+            t = bars.t
+            opens.update(t[bisect_right(t, lo):bisect_right(t, hi)])
+        return {t + self.step_ms for t in opens}
 
     def bar_closing_at(self, sym: str, tau: int) -> SubBar | None:
         """``sym``'s sub-bar with close time τ, or ``None`` (no series, or no bar closing at τ)."""
@@ -111,30 +110,24 @@ class Simulation:
             self.state.equity_curve.append((right, self.state.equity()))
         self.end_of_data()
 
-    def _event_times(self, left: int, right: int, main: bool) -> list[int]:
-        """Distinct decision times of the window's events in ``(left, right]`` (§2.1)."""
-        times: set[int] = set()
-        for series in (self.exit_series, self.entry_series):
-            times.update(series.closes_in(left, right))
-        if main:
-            times.add(right)
-        if self.inp.funding is not None:
-            times.update(range((left // HOUR_MS + 1) * HOUR_MS, right + 1, HOUR_MS))
-        return sorted(times)
-
     def run_window(self, left: int, right: int, j: int | None) -> None:
-        """Events of one window by ascending τ; at equal τ: X, N, M, F (D4)."""
+        """Events of one window by ascending τ (§2.1); at equal τ: X, N, M, F (D4)."""
         self.context = compute_context(self.indicators, self.state.symbol_cfgs, self.inp.universe)
         self.state.budget = 0
         self.window_left = left
-        for tau in self._event_times(left, right, j is not None):
-            if tau in self.exit_series.close_set and self.in_scope(tau):
+        exit_taus = self.exit_series.closes_in(left, right)
+        entry_taus = self.entry_series.closes_in(left, right)
+        funding = self.inp.funding is not None
+        fund_taus = range((left // HOUR_MS + 1) * HOUR_MS, right + 1, HOUR_MS) if funding else range(0)
+        main_taus = (right,) if j is not None else ()
+        for tau in sorted(exit_taus.union(entry_taus, main_taus, fund_taus)):
+            if tau in exit_taus and self.in_scope(tau):
                 self.exit_subbar_step(tau)
-            if tau in self.entry_series.close_set and self.in_scope(tau):
+            if tau in entry_taus and self.in_scope(tau):
                 self.entry_tick(tau)
             if j is not None and tau == right:
                 self.main_step(j, tau)
-            if self.inp.funding is not None and tau % HOUR_MS == 0 and self.in_scope(tau):
+            if funding and tau % HOUR_MS == 0 and self.in_scope(tau):
                 settle_funding(self.state, tau)
 
     def evaluate_position(self, sym: str, s: Any, time_ms: int) -> None:

@@ -71,39 +71,66 @@ class RunInputs:
     run_end_ms: int
 
 
-def _plain(values: Any, cast) -> list:
-    """``values`` as a list of exact Python numbers of type ``cast`` (numpy's ``tolist`` is exact)."""
+def _plain(values: Any, cast) -> tuple:
     seq = values.tolist() if hasattr(values, "tolist") else list(values)
-    return seq if set(map(type, seq)) <= {cast} else list(map(cast, seq))
+    return tuple(cast(x) for x in seq)
 
 
-def _compact(seq: list, typecode: str) -> Sequence:
-    """A validated column as a stdlib array (8 bytes a value); a tuple if a value does not fit it."""
+def _native_buffer(values: Any, typecode: str) -> memoryview | None:
+    """``values`` as a flat contiguous buffer of 8-byte native ``typecode`` values (numpy int64 / float64
+    arrays are such buffers), else None."""
+    try:
+        view = memoryview(values)
+    except TypeError:
+        return None
+    formats = ("q", "l") if typecode == "q" else ("d",)  # signed 8-byte integer (C long long / long); binary64
+    if view.ndim == 1 and view.c_contiguous and view.itemsize == 8 and view.format in formats:
+        return view
+    return None
+
+
+def _column(values: Any, typecode: str) -> Sequence:
+    """One column as an exact compact copy: ``array('q')`` of ints or ``array('d')`` of floats.
+
+    A native buffer of that type is copied byte for byte; anything else is converted value by value
+    with ``int`` / ``float`` (a tuple when an int does not fit 64 bits). Either way the column hands
+    out exact Python numbers.
+    """
+    view = _native_buffer(values, typecode)
+    if view is not None:
+        col = array(typecode)
+        col.frombytes(view.cast("B"))
+        return col
+    seq = _plain(values, int if typecode == "q" else float)
     try:
         return array(typecode, seq)
     except OverflowError:
         return tuple(seq)
 
 
-def _rows_valid(t: list, cols: list, step_ms: int) -> bool:
-    """True iff every row passes the rules of :func:`_report_bad_row`; each rule is one pass over columns."""
+def _rows_valid(t: Sequence[int], cols: list, step_ms: int) -> bool:
+    """True iff every row passes the rules of :func:`_report_bad_row`; each rule is one pass over columns.
+
+    Finiteness is checked on ``h`` and ``v`` only: a NaN anywhere fails one of the order rules, and with
+    them ``0 < l ≤ o ≤ h`` and ``1e-9 ≤ c ≤ h`` bound ``o``, ``l`` and ``c`` once ``h`` is finite.
+    """
     o, h, low, c, v = cols
     ge, le = operator.ge, operator.le
     return (all(map(ge, map(operator.sub, islice(t, 1, None), t), repeat(step_ms)))  # spacing (D53.4)
             and all(map(le, repeat(0), t)) and not any(map(operator.mod, t, repeat(step_ms)))  # phase
-            and all(all(map(math.isfinite, col)) for col in cols)                              # D33
             and all(map(operator.lt, repeat(0), low)) and all(map(le, low, o)) and all(map(le, low, c))
             and all(map(ge, h, o)) and all(map(ge, h, c)) and all(map(ge, v, repeat(0)))
-            and all(map(ge, c, repeat(1e-9))))                                                 # D53.2
+            and all(map(ge, c, repeat(1e-9)))                                                  # D53.2
+            and all(map(math.isfinite, h)) and all(map(math.isfinite, v)))                     # D33
 
 
-def _check_rows(what: str, t: list, cols: list, step_ms: int) -> None:
+def _check_rows(what: str, t: Sequence[int], cols: list, step_ms: int) -> None:
     """Step 1 rules for every bar: order, spacing and phase (D33, D53.3-5), values (D33, D53.2)."""
     if not _rows_valid(t, cols, step_ms):
         _report_bad_row(what, t, cols, step_ms)
 
 
-def _report_bad_row(what: str, t: list, cols: list, step_ms: int) -> None:
+def _report_bad_row(what: str, t: Sequence[int], cols: list, step_ms: int) -> None:
     """Raise the step-1 error of the first row that breaks a rule (row by row, rules in order)."""
     isfinite = math.isfinite
     for i, (ti, o, h, low, c, v) in enumerate(zip(t, *cols)):
@@ -121,8 +148,8 @@ def _report_bad_row(what: str, t: list, cols: list, step_ms: int) -> None:
 
 def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
     """Convert one series to Python numbers (exact), apply the step-1 rules (§1.1, D33, D40, D53), store it."""
-    t = _plain(raw["t"], int)
-    cols = [_plain(raw[k], float) for k in _FIELDS]
+    t = _column(raw["t"], "q")
+    cols = [_column(raw[k], "d") for k in _FIELDS]
     if any(len(col) != len(t) for col in cols):
         raise DataError(f"{what}: arrays t/o/h/l/c/v differ in length. Fix: one value per bar in every array.")
     _check_rows(what, t, cols, step_ms)
@@ -131,7 +158,7 @@ def to_bars(raw: Mapping[str, Sequence], what: str, step_ms: int) -> Bars:
             if tc != t[i] + step_ms - 1:
                 raise DataError(f"{what}: row {i} t_close={tc} != t + {step_ms} - 1; the data is not of the "
                                 f"configured interval (D40).")
-    return Bars(_compact(t, "q"), *(_compact(col, "d") for col in cols))
+    return Bars(t, *cols)
 
 
 def _funding_rows(sym: str, rows: tuple[Sequence[int], Sequence[float]]) -> tuple[list[int], list[float]]:

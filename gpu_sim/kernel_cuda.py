@@ -27,16 +27,18 @@ __all__ = ["simulate_kernel_source", "kernel_ptx", "fma_count", "contractible_pr
 _KERNEL = []  # the compiled cuda.jit kernel, built on first launch
 
 
-def _simulate_kernel(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb, ft, fr, fnb,
-                     timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, sym_i, pos_f, g_i, g_f,
-                     cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
+def _simulate_kernel(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                     timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f, sig, sig_thr,
+                     sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
     """One thread per config (``simulate_config_device`` is bound by :func:`simulate_kernel_source`)."""
     c = cuda.grid(1)
     if c >= params.shape[0]:
         return
-    simulate_config_device(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,  # noqa: F821
-                           nnb, ft, fr, fnb, timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
-                           sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
+    gc = grp[c, 0]
+    gs = grp[c, 1]
+    simulate_config_device(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xcd, ncd,  # noqa: F821
+                           ft, fr, fnb, timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
+                           ctx_i[gc], ctx_f[gc], sig[gs], sig_thr[gs], sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
                            rec_f[c], eq_out[c], metrics[c])
 
 

@@ -89,7 +89,7 @@ def device(fn=None, *, inline: bool = False):
         if name in _REGISTRY:
             raise RuntimeError(f"kernel function name {name!r} is registered twice; names must be unique "
                                f"across gpu_sim kernel modules (rename one)")
-        disp = cpu_jit(inline="always" if inline else "never", error_model="numpy")(f)
+        disp = cpu_jit(inline="always" if inline else "never", error_model="numpy", _nrt=False)(f)
         _REGISTRY[name] = disp
         return disp
 

@@ -21,7 +21,8 @@ from gpu_sim.kernel_accounting import apply_exit, cooldown_active, equity, mark_
 from gpu_sim.kernel_arith import fmax
 from gpu_sim.kernel_exits import evaluate_exits, update_position_state
 from gpu_sim.kernel_jit import device
-from gpu_sim.kernel_orders import entry_evaluation, execute_candidates
+from gpu_sim.kernel_entries import generate_signal
+from gpu_sim.kernel_orders import entry_evaluation, entry_on_signal, execute_candidates
 from gpu_sim.kernel_records import (
     M_AVG_LOSS,
     M_AVG_TRADE_PNL,
@@ -49,6 +50,7 @@ from gpu_sim.kernel_records import (
 )
 from gpu_sim.kernel_state import (
     ABSENT,
+    BUY,
     EXIT_FULL,
     EXIT_NONE,
     GF_BALANCE,
@@ -69,6 +71,7 @@ from gpu_sim.kernel_state import (
     GI_CTX_BDEF,
     GI_CTX_BTC_BULL,
     GI_LOSSES,
+    GI_NPOS,
     GI_NREC,
     GI_NSAMPLES,
     GI_RUINED,
@@ -77,9 +80,12 @@ from gpu_sim.kernel_state import (
     GI_WINS,
     HOUR_MS,
     INT64_MAX,
+    N_CTX_F,
+    N_CTX_I,
     N_GF,
     N_GI,
     N_SI,
+    NEUTRAL,
     P_EXIT_COOLDOWN_S,
     P_SLIPPAGE_BPS,
     RF_FEE_RATE,
@@ -87,15 +93,15 @@ from gpu_sim.kernel_state import (
     RI_BTC_IDX,
     RI_BTCUSDT_IDX,
     RI_ENTRY_MODE,
-    RI_ENTRY_MS,
     RI_EXIT_MODE,
-    RI_EXIT_MS,
     RI_FROM_TS,
     RI_HAS_FUNDING,
     RI_LOOKBACK,
     RI_MAIN_MS,
     RI_RUN_END,
+    SELL,
     SF_ENTRY_SUBS,
+    SF_IS_BTC,
     SF_IS_PAXG,
     SI_BAR_COUNT,
     SI_FCUR,
@@ -103,15 +109,14 @@ from gpu_sim.kernel_state import (
     SI_LAST_CLOSE_T,
     SI_LAST_ENTRY_T,
     SI_LAST_EXIT_T,
-    SI_NCUR,
-    SI_XCUR,
     STALE_FUNDING_MS,
 )
 from gpu_sim.reasons import R_END_OF_BACKTEST, R_ENTRY, R_ENTRY_SUB_BAR
 
 
 __all__ = ["simulate_config", "init_state", "window_context", "main_step", "exit_subbar_step", "entry_tick",
-           "funding_step", "sample_equity", "sharpe_ratio", "finish_metrics"]
+           "funding_step", "sample_equity", "sharpe_ratio", "finish_metrics", "feed_bars", "context_table",
+           "signal_table"]
 
 @device
 def init_state(si, pf, g_i, g_f, initial_balance):
@@ -169,6 +174,72 @@ def window_context(si, sets, ind, mc, g_i, g_f, btc_idx, btcusdt_idx):
 
 
 @device
+def feed_bars(mt, mnb, si, t_open):
+    """Pass 1 of M: every symbol with a main bar opening at ``t_open`` takes it (bar counts are the same
+    for every config)."""
+    for s in range(si.shape[0]):
+        bc = si[s, SI_BAR_COUNT]
+        if bc < mnb[s] and mt[s, bc] == t_open:
+            si[s, SI_BAR_COUNT] = bc + 1
+
+
+@device
+def load_context(ctx_i, ctx_f, j, g_i, g_f):
+    """The context of window ``j`` from a precomputed table (what :func:`window_context` would write)."""
+    for f in range(N_CTX_I):
+        g_i[GI_CTX_BDEF + f] = ctx_i[j, f]
+    for f in range(N_CTX_F):
+        g_f[GF_CTX_BREADTH + f] = ctx_f[j, f]
+
+
+@device
+def context_table(sets, ind, mc, mt, mnb, timeline, run_i, si, g_i, g_f, ctx_i, ctx_f):
+    """``ctx_*[j]`` = the context :func:`window_context` computes at the start of window ``j`` (j = 0..n)
+    for the indicator sets ``sets``. It depends on the configs only through ``sets``: bar counts advance
+    identically in every config (:func:`feed_bars`). ``si``, ``g_i``, ``g_f`` are scratch."""
+    for s in range(si.shape[0]):
+        si[s, SI_BAR_COUNT] = 0
+    n = timeline.shape[0]
+    for j in range(n + 1):
+        window_context(si, sets, ind, mc, g_i, g_f, run_i[RI_BTC_IDX], run_i[RI_BTCUSDT_IDX])
+        for f in range(N_CTX_I):
+            ctx_i[j, f] = g_i[GI_CTX_BDEF + f]
+        for f in range(N_CTX_F):
+            ctx_f[j, f] = g_f[GF_CTX_BREADTH + f]
+        if j < n:
+            feed_bars(mt, mnb, si, timeline[j])
+
+
+@device
+def signal_table(params, sets, ind, mt, mc, mv, mnb, timeline, sym_flags, run_i, si, g_i, g_f, sig, sig_thr):
+    """The raw signal of every main-bar entry evaluation, for configs sharing ``sets`` and the parameters
+    :func:`generate_signal` reads: ``sig[s, k]`` = ``signal × (confidence + 1)`` (0: NEUTRAL) and
+    ``sig_thr[s, k]`` = its ADX threshold, for the bar ``k`` of ``s`` fed at the main step M of a window
+    (inputs as in :func:`main_step`: the snapshot after bar ``k`` and the BTC flag of the window's
+    context). ``sig`` / ``sig_thr`` must be zero on entry; ``si``, ``g_i``, ``g_f`` are scratch."""
+    for s in range(si.shape[0]):
+        si[s, SI_BAR_COUNT] = 0
+    lookback = run_i[RI_LOOKBACK]
+    for j in range(timeline.shape[0]):
+        window_context(si, sets, ind, mc, g_i, g_f, run_i[RI_BTC_IDX], run_i[RI_BTCUSDT_IDX])
+        btc_bull = g_i[GI_CTX_BTC_BULL]
+        t_open = timeline[j]
+        feed_bars(mt, mnb, si, t_open)
+        for s in range(si.shape[0]):
+            bc = si[s, SI_BAR_COUNT]
+            if bc == 0 or mt[s, bc - 1] != t_open:
+                continue
+            if (sym_flags[s] & SF_ENTRY_SUBS) != 0 or bc < lookback:
+                continue
+            row = ind[sets[s], s, bc - 1]
+            signal, conf, thr = generate_signal(params[s], row, mc[s, bc - 1], row[PREV_CLOSE], row[PREV_EMA_FAST],
+                                                mv[s, bc - 1], (sym_flags[s] & SF_IS_BTC) != 0, btc_bull)
+            if signal != NEUTRAL:
+                sig[s, bc - 1] = signal * (conf + 1)
+                sig_thr[s, bc - 1] = thr
+
+
+@device
 def evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, prev_close, sym_flags,
                       fee_rate):
     """One exit evaluation (main bar or exit sub-bar), the exit cooldown first (§2.3 B1, §2.5, §2.6)."""
@@ -185,17 +256,18 @@ def evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, pre
 
 @device
 def main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f,
-              sym_flags, run_i, fee_rate, t_open):
-    """M at ``C_j = T_j + I``: pass 1 feeds bars; pass 2 (in scope) exits then entries; then ranking."""
+              sym_flags, run_i, fee_rate, t_open, sig, sig_thr):
+    """M at ``C_j = T_j + I``: pass 1 feeds bars; pass 2 (in scope) exits then entries; then ranking.
+
+    Raw signals come from the config's :func:`signal_table` (``sig``) when it has one (``sig.shape[0] >
+    0``), else are computed here (``entry_evaluation``); both give the same signal."""
     tau = t_open + run_i[RI_MAIN_MS]
     n_sym = si.shape[0]
-    for s in range(n_sym):
-        bc = si[s, SI_BAR_COUNT]
-        if bc < mnb[s] and mt[s, bc] == t_open:
-            si[s, SI_BAR_COUNT] = bc + 1
+    feed_bars(mt, mnb, si, t_open)
     if tau < run_i[RI_FROM_TS]:
         return
     lookback = run_i[RI_LOOKBACK]
+    use_table = sig.shape[0] > 0
     for s in range(n_sym):
         bc = si[s, SI_BAR_COUNT]
         if bc == 0 or mt[s, bc - 1] != t_open:
@@ -210,48 +282,51 @@ def main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, r
             continue                        # entries at entry ticks only (D6)
         if bc < lookback:
             continue
-        entry_evaluation(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close,
-                         row[PREV_CLOSE], row[PREV_EMA_FAST], mv[s, bc - 1], sym_flags[s], fee_rate)
+        if use_table:
+            code = int(sig[s, bc - 1])
+            if code != 0:
+                entry_on_signal(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close,
+                                BUY if code > 0 else SELL, (code if code > 0 else -code) - 1, sig_thr[s, bc - 1],
+                                fee_rate)
+        else:
+            entry_evaluation(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close,
+                             row[PREV_CLOSE], row[PREV_EMA_FAST], mv[s, bc - 1], sym_flags[s], fee_rate)
     execute_candidates(params, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, tau, R_ENTRY,
                        fee_rate)
 
 
 @device
-def exit_subbar_step(params, sets, ind, mc, xt, xc, xnb, si, pf, g_i, g_f, rec_i, rec_f, sym_flags, exit_ms,
-                     fee_rate, tau):
-    """X(τ): positions with an exit sub-bar closing at τ, on the view of the latest snapshot (§2.6)."""
+def exit_subbar_step(params, sets, ind, mc, xcd, xi, si, pf, g_i, g_f, rec_i, rec_f, sym_flags, fee_rate, tau):
+    """X(τ): positions with an exit sub-bar closing at τ, on the view of the latest snapshot (§2.6).
+
+    ``xcd[xi, s]`` is the close of the exit sub-bar of ``s`` closing at ``τ = xticks[xi]`` (NaN: none)."""
+    if g_i[GI_NPOS] == 0:
+        return                              # no position: nothing to evaluate (no cursor to advance)
     for s in range(si.shape[0]):
         if si[s, SI_HAS_POS] == 0:
             continue
-        k = si[s, SI_XCUR]
-        n = xnb[s]
-        while k < n and xt[s, k] + exit_ms < tau:
-            k += 1
-        si[s, SI_XCUR] = k
-        if k >= n or xt[s, k] + exit_ms != tau:
+        price = xcd[xi, s]
+        if price != price:
             continue
         bc = si[s, SI_BAR_COUNT]
         if bc == 0:
             continue
         row = ind[sets[s], s, bc - 1]
-        evaluate_position(params[s], si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, xc[s, k], mc[s, bc - 1],
+        evaluate_position(params[s], si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, price, mc[s, bc - 1],
                           sym_flags[s], fee_rate)
 
 
 @device
-def entry_tick(params, pp, sets, ind, mt, mc, mv, nt, nc, nnb, si, pf, g_i, g_f, rec_i, rec_f, cand_i,
+def entry_tick(params, pp, sets, ind, mt, mc, mv, ncd, ni, si, pf, g_i, g_f, rec_i, rec_f, cand_i,
                cand_f, sym_flags, run_i, fee_rate, tau, left):
-    """N(τ): entry evaluation on views for symbols with an entry sub-bar closing at τ (§2.7, D6)."""
-    entry_ms = run_i[RI_ENTRY_MS]
+    """N(τ): entry evaluation on views for symbols with an entry sub-bar closing at τ (§2.7, D6).
+
+    ``ncd[ni, s]`` is the close of the entry sub-bar of ``s`` closing at ``τ = nticks[ni]`` (NaN: none)."""
     main_ms = run_i[RI_MAIN_MS]
     lookback = run_i[RI_LOOKBACK]
     for s in range(si.shape[0]):
-        k = si[s, SI_NCUR]
-        n = nnb[s]
-        while k < n and nt[s, k] + entry_ms < tau:
-            k += 1
-        si[s, SI_NCUR] = k
-        if k >= n or nt[s, k] + entry_ms != tau:
+        price = ncd[ni, s]
+        if price != price:
             continue
         bc = si[s, SI_BAR_COUNT]
         if bc == 0 or bc < lookback:
@@ -260,7 +335,7 @@ def entry_tick(params, pp, sets, ind, mt, mc, mv, nt, nc, nnb, si, pf, g_i, g_f,
             continue                        # stale symbol (D53.6, spec-notes N14)
         row = ind[sets[s], s, bc - 1]
         entry_evaluation(params[s], pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row,
-                         nc[s, k], mc[s, bc - 1], row[EMA_FAST], mv[s, bc - 1], sym_flags[s], fee_rate)
+                         price, mc[s, bc - 1], row[EMA_FAST], mv[s, bc - 1], sym_flags[s], fee_rate)
     execute_candidates(params, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, tau, R_ENTRY_SUB_BAR,
                        fee_rate)
 
@@ -372,10 +447,13 @@ def finish_metrics(g_i, g_f, day_vals, sample_day, initial_balance, capacity, me
 
 
 @device
-def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb, ft, fr, fnb,
-                    timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
+def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                    timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, ctx_i, ctx_f, sig, sig_thr,
                     si, pf, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
-    """Run one config (all arrays are that config's slices where per-config) from D50 state to metrics."""
+    """Run one config (all arrays are that config's slices where per-config) from D50 state to metrics.
+
+    ``ctx_i`` / ``ctx_f``: the config's :func:`context_table` (0 rows: none, the context is computed per
+    window); ``sig`` / ``sig_thr``: its :func:`signal_table` (0 rows: none)."""
     initial = run_f[RF_INITIAL_BALANCE]
     fee_rate = run_f[RF_FEE_RATE]
     init_state(si, pf, g_i, g_f, initial)
@@ -387,7 +465,6 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,
     main_ms = run_i[RI_MAIN_MS]
     run_end = run_i[RI_RUN_END]
     from_ts = run_i[RI_FROM_TS]
-    exit_ms = run_i[RI_EXIT_MS]
     exit_mode = run_i[RI_EXIT_MODE] != 0
     entry_mode = run_i[RI_ENTRY_MODE] != 0
     has_funding = run_i[RI_HAS_FUNDING] != 0
@@ -407,7 +484,10 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,
             right = run_end
             if right <= left:
                 break                       # empty trailing window: no events, no sample
-        window_context(si, sets, ind, mc, g_i, g_f, run_i[RI_BTC_IDX], run_i[RI_BTCUSDT_IDX])
+        if ctx_i.shape[0] > 0:
+            load_context(ctx_i, ctx_f, j, g_i, g_f)
+        else:
+            window_context(si, sets, ind, mc, g_i, g_f, run_i[RI_BTC_IDX], run_i[RI_BTCUSDT_IDX])
         g_i[GI_BUDGET] = 0
         main_pending = j < n
         b = (left // HOUR_MS + 1) * HOUR_MS
@@ -425,17 +505,17 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc,
                 break
             if exit_mode and xp < xticks.shape[0] and xticks[xp] == tau:
                 if tau >= from_ts:
-                    exit_subbar_step(params, sets, ind, mc, xt, xc, xnb, si, pf, g_i, g_f, rec_i, rec_f,
-                                     sym_flags, exit_ms, fee_rate, tau)
+                    exit_subbar_step(params, sets, ind, mc, xcd, xp, si, pf, g_i, g_f, rec_i, rec_f,
+                                     sym_flags, fee_rate, tau)
                 xp += 1
             if entry_mode and npos < nticks.shape[0] and nticks[npos] == tau:
                 if tau >= from_ts:
-                    entry_tick(params, pp, sets, ind, mt, mc, mv, nt, nc, nnb, si, pf, g_i, g_f, rec_i, rec_f,
+                    entry_tick(params, pp, sets, ind, mt, mc, mv, ncd, npos, si, pf, g_i, g_f, rec_i, rec_f,
                                cand_i, cand_f, sym_flags, run_i, fee_rate, tau, left)
                 npos += 1
             if main_pending and tau == right:
                 main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f,
-                          cand_i, cand_f, sym_flags, run_i, fee_rate, timeline[j])
+                          cand_i, cand_f, sym_flags, run_i, fee_rate, timeline[j], sig, sig_thr)
                 main_pending = False
             if has_funding and b == tau:
                 if tau >= from_ts:

@@ -109,13 +109,10 @@ def try_pyramid(p, pp, si, pf, g_i, g_f, rec_i, rec_f, mc, s, tau, close, conf, 
 # ---- one symbol at one entry evaluation point (strategy-exits §2.4) -----------------------------------
 
 @device
-def entry_evaluation(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close,
-                     prev_close, prev_ema_fast, vol, sym_flags, fee_rate):
-    """Signal → transforms → flip / pyramid / filters → candidate (appended to ``cand_*``)."""
-    signal, conf, thr = generate_signal(p, row, close, prev_close, prev_ema_fast, vol,
-                                        (sym_flags & SF_IS_BTC) != 0, g_i[GI_CTX_BTC_BULL])
-    if signal == NEUTRAL:
-        return
+def entry_on_signal(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close, signal, conf,
+                    thr, fee_rate):
+    """A raw non-NEUTRAL signal ``(signal, conf, thr)`` of ``generate_signal`` → transforms → flip /
+    pyramid / filters → candidate (appended to ``cand_*``)."""
     g_i[GI_SIGNALS] += 1
     atr_e = atr_floor(p, row[ATR], close)
     signal = transform_signal(p, g_i, g_f, signal)
@@ -150,6 +147,18 @@ def entry_evaluation(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, 
     cand_f[k, CF_ATR] = atr_e
     cand_f[k, CF_THR] = thr
     cand_f[k, CF_PRICE] = close
+
+
+@device
+def entry_evaluation(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close,
+                     prev_close, prev_ema_fast, vol, sym_flags, fee_rate):
+    """Signal → :func:`entry_on_signal` (nothing happens on a NEUTRAL raw signal)."""
+    signal, conf, thr = generate_signal(p, row, close, prev_close, prev_ema_fast, vol,
+                                        (sym_flags & SF_IS_BTC) != 0, g_i[GI_CTX_BTC_BULL])
+    if signal == NEUTRAL:
+        return
+    entry_on_signal(p, pp, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f, mc, s, tau, row, close, signal, conf,
+                    thr, fee_rate)
 
 
 # ---- ranking and execution (strategy-exits §2.4, §3.4–§3.5) --------------------------------------------

@@ -127,6 +127,13 @@ GF_CTX_BTC_ADX = 11
 GF_CTX_BTC_ATR = 12
 N_GF = 13
 
+# ---- window-context table ctx_i[g, j, :], ctx_f[g, j, :] (shared by the configs of a set group) ----
+# the context fields of g_i / g_f at the start of window j, in g_i / g_f order (D7; simulate_cpu.allocate)
+N_CTX_I = 3                  # GI_CTX_BDEF, GI_CTX_BTC_BULL, GI_CTX_BANK
+N_CTX_F = 4                  # GF_CTX_BREADTH, GF_CTX_BTC_CLOSE, GF_CTX_BTC_ADX, GF_CTX_BTC_ATR
+assert (GI_CTX_BTC_BULL, GI_CTX_BANK, N_GI) == (GI_CTX_BDEF + 1, GI_CTX_BDEF + 2, GI_CTX_BDEF + N_CTX_I)
+assert (GF_CTX_BTC_CLOSE, GF_CTX_BTC_ATR, N_GF) == (GF_CTX_BREADTH + 1, GF_CTX_BREADTH + 3, GF_CTX_BREADTH + N_CTX_F)
+
 # ---- candidates cand_i[c, k, :], cand_f[c, k, :] ---------------------------------------------------
 CI_SYM = 0
 CI_SIDE = 1

@@ -4,6 +4,12 @@ The wrapper owns shapes (STYLE.md 3): it validates inputs, resolves the run (int
 ``to_ts`` truncation as per-symbol bar counts, run end ``D``, timeline, tick lists, equity-sample day
 buckets), preallocates state and outputs, and launches :func:`_simulate_all`. Kernels never raise.
 
+Work shared by configs is done once per group of configs before the launch (:func:`allocate`): the
+window context (``kernel_loop.context_table``, per distinct row of indicator sets) and the raw entry
+signals at main bars (``kernel_loop.signal_table``, per distinct indicator sets + values of the
+parameters ``generate_signal`` reads), each when its table fits ``TABLE_BUDGET_BYTES``; otherwise the
+kernel computes them per config. Both ways run the same kernel functions on the same inputs.
+
 Normalisation (strategy-exits.md §1.1, D38): the market arrays must already hold only the universe
 (``watchlist_exclude`` applied) and be validated (``harness.data.validate_market``). Here: active
 sub-bar series by interval length (D39); ``D_data`` over main bars and active sub-bar series before
@@ -22,14 +28,17 @@ from harness.errors import ConfigError, DataError
 from .config_loader import ParamsBatch, interval_ms
 from .ind_fields import N_FIELDS
 from .indicator_sets import compute_indicators, dedup_sets
-from .kernel_jit import cpu_jit
-from .kernel_loop import simulate_config
+from . import kernel_state
+from .kernel_jit import cpu_jit, registry
+from .kernel_loop import context_table, signal_table, simulate_config
 from .kernel_records import METRIC_NAMES, N_METRICS, N_REC_F, N_REC_I, decode_records, metrics_dict
 from .kernel_state import (
     ABSENT,
     DAY_MS,
     N_CF,
     N_CI,
+    N_CTX_F,
+    N_CTX_I,
     N_GF,
     N_GI,
     N_PF,
@@ -60,21 +69,115 @@ __all__ = ["RunParams", "SimResult", "KernelInputs", "KERNEL_ARGS", "simulate_cp
            "run_kernel", "result_from"]
 
 #: Kernel argument order, shared by the CPU driver and the CUDA kernel (``kernel_cuda``).
-KERNEL_ARGS = ("params", "portfolio", "set_ids", "ind", "mt", "mc", "mv", "mnb", "xt", "xc", "xnb", "nt", "nc",
-               "nnb", "ft", "fr", "fnb", "timeline", "xticks", "nticks", "sample_day", "sym_flags", "run_i",
-               "run_f", "sym_i", "pos_f", "g_i", "g_f", "cand_i", "cand_f", "day_vals", "rec_i", "rec_f",
+KERNEL_ARGS = ("params", "portfolio", "set_ids", "ind", "mt", "mc", "mv", "mnb", "xcd", "ncd", "ft", "fr", "fnb",
+               "timeline", "xticks", "nticks", "sample_day", "sym_flags", "run_i", "run_f", "grp", "ctx_i", "ctx_f",
+               "sig", "sig_thr", "sym_i", "pos_f", "g_i", "g_f", "cand_i", "cand_f", "day_vals", "rec_i", "rec_f",
                "eq_out", "metrics")
 
+#: Largest shared table (bytes) precomputed before a launch; a larger one is left to the kernel.
+TABLE_BUDGET_BYTES = 256 * 2**20
 
-@cpu_jit(parallel=True, error_model="numpy")
-def _simulate_all(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb, ft, fr, fnb,
-                  timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
+
+@cpu_jit(parallel=True, error_model="numpy", _nrt=False)
+def _simulate_all(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                  timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f, sig, sig_thr,
                   sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
     for c in prange(params.shape[0]):
-        simulate_config(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xt, xc, xnb, nt, nc, nnb,
-                        ft, fr, fnb, timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
-                        sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
+        gc = grp[c, 0]
+        gs = grp[c, 1]
+        simulate_config(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                        timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, ctx_i[gc], ctx_f[gc],
+                        sig[gs], sig_thr[gs], sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
                         rec_f[c], eq_out[c], metrics[c])
+
+
+@cpu_jit(parallel=True, error_model="numpy", _nrt=False)
+def _context_tables(set_rows, ind, mc, mt, mnb, timeline, run_i, si, g_i, g_f, ctx_i, ctx_f):
+    for g in prange(set_rows.shape[0]):
+        context_table(set_rows[g], ind, mc, mt, mnb, timeline, run_i, si[g], g_i[g], g_f[g], ctx_i[g], ctx_f[g])
+
+
+@cpu_jit(parallel=True, error_model="numpy", _nrt=False)
+def _signal_tables(params, set_rows, ind, mt, mc, mv, mnb, timeline, sym_flags, run_i, si, g_i, g_f, sig, sig_thr):
+    for g in prange(set_rows.shape[0]):
+        signal_table(params[g], set_rows[g], ind, mt, mc, mv, mnb, timeline, sym_flags, run_i, si[g], g_i[g],
+                     g_f[g], sig[g], sig_thr[g])
+
+
+def param_columns(function: str) -> tuple[int, ...]:
+    """Parameter columns (``kernel_state.P_*``) that kernel function ``function`` and its kernel callees
+    read, found in their code (so an edit of the kernel source keeps the signal groups exact)."""
+    reg = registry()
+    cols: set[int] = set()
+    seen: set[str] = set()
+    todo = [function]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for ref in reg[name].py_func.__code__.co_names:
+            if ref.startswith("P_") and isinstance(getattr(kernel_state, ref, None), int):
+                cols.add(getattr(kernel_state, ref))
+            elif ref in reg:
+                todo.append(ref)
+    return tuple(sorted(cols))
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, group)`` of the rows of ``key`` (n, m) int64: ``first[g]`` the first row of group ``g``,
+    ``group[i]`` the group of row ``i``; groups are the distinct rows, numbered by first occurrence."""
+    if key.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return first[order].astype(np.int64), rank[inverse.reshape(-1)]
+
+
+def shared_tables(params: np.ndarray, set_ids: np.ndarray, ind: np.ndarray, k: "KernelInputs",
+                  budget: int | None = None) -> dict:
+    """The kernel arguments ``grp``, ``ctx_i``, ``ctx_f``, ``sig``, ``sig_thr`` (see the module docstring):
+    per config its context group and signal group, and the tables of those groups (0 rows: not
+    precomputed, the kernel computes the values per config)."""
+    budget = TABLE_BUDGET_BYTES if budget is None else budget
+    n_cfg, n_sym = set_ids.shape
+    n_win = k.timeline.shape[0] + 1
+    max_bars = k.mt.shape[1]
+    grp = np.zeros((n_cfg, 2), np.int64)
+    out = {"grp": grp,
+           "ctx_i": np.zeros((1, 0, N_CTX_I), np.int64), "ctx_f": np.zeros((1, 0, N_CTX_F), np.float64),
+           "sig": np.zeros((1, 0, 0), np.int8), "sig_thr": np.zeros((1, 0, 0), np.float64)}
+    if n_cfg == 0 or n_sym == 0:
+        return {name: _ro(a) for name, a in out.items()}
+    sets = np.ascontiguousarray(set_ids, dtype=np.int64)
+    ind = _ro(ind)
+    first, grp[:, 0] = _groups(sets)
+    n_g = first.size
+    if n_g * n_win * (N_CTX_I + N_CTX_F) * 8 <= budget:
+        ctx_i = np.zeros((n_g, n_win, N_CTX_I), np.int64)
+        ctx_f = np.zeros((n_g, n_win, N_CTX_F), np.float64)
+        _context_tables(sets[first], ind, k.mc, k.mt, k.mnb, k.timeline, k.run_i,
+                        np.zeros((n_g, n_sym, N_SI), np.int64), np.zeros((n_g, N_GI), np.int64),
+                        np.zeros((n_g, N_GF), np.float64), ctx_i, ctx_f)
+        out["ctx_i"], out["ctx_f"] = ctx_i, ctx_f
+    else:
+        grp[:, 0] = 0
+    cols = list(param_columns("generate_signal"))
+    bits = np.ascontiguousarray(params[:, :, cols], dtype=np.float64).view(np.int64).reshape(n_cfg, -1)
+    first, grp[:, 1] = _groups(np.concatenate([sets, bits], axis=1))
+    n_g = first.size
+    if n_g * n_sym * max_bars * 9 <= budget:
+        sig = np.zeros((n_g, n_sym, max_bars), np.int8)
+        sig_thr = np.zeros((n_g, n_sym, max_bars), np.float64)
+        _signal_tables(np.ascontiguousarray(params[first], dtype=np.float64), sets[first], ind, k.mt, k.mc, k.mv,
+                       k.mnb, k.timeline, k.sym_flags, k.run_i, np.zeros((n_g, n_sym, N_SI), np.int64),
+                       np.zeros((n_g, N_GI), np.int64), np.zeros((n_g, N_GF), np.float64), sig, sig_thr)
+        out["sig"], out["sig_thr"] = sig, sig_thr
+    else:
+        grp[:, 1] = 0
+    return {name: _ro(a) for name, a in out.items()}
 
 
 @dataclass(frozen=True)
@@ -324,6 +427,25 @@ def prepare_run(market: MarketArrays, engine: dict, run: RunParams) -> KernelInp
         sym_flags=_ro(flags), run_i=_ro(run_i), run_f=_ro(run_f))
 
 
+def _by_tick(t: np.ndarray, c: np.ndarray, nb: np.ndarray, ticks: np.ndarray, length: int) -> np.ndarray:
+    """Sub-bar closes by tick: ``out[i, s]`` = close of the sub-bar of ``s`` (among its first ``nb[s]``)
+    whose close time ``t + length`` is ``ticks[i]``, NaN where ``s`` has none (prices are finite, so NaN
+    marks "no sub-bar"). One row per tick, contiguous over symbols: the kernel reads a tick's row instead
+    of advancing a cursor per symbol."""
+    n_sym = nb.shape[0]
+    out = np.full((ticks.shape[0], n_sym), np.nan, dtype=np.float64)
+    for s in range(n_sym):
+        n = int(nb[s])
+        if n == 0 or ticks.size == 0:
+            continue
+        closes = t[s, :n] + length
+        i = np.searchsorted(ticks, closes)
+        hit = i < ticks.size
+        hit[hit] = ticks[i[hit]] == closes[hit]
+        out[i[hit], s] = c[s, :n][hit]
+    return _ro(out)
+
+
 def allocate(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind: np.ndarray, k: KernelInputs, *,
              record_capacity: int = 4096, equity_curve: bool = True) -> dict:
     """Validate shapes and build every kernel argument (``kernel_cuda.KERNEL_ARGS`` names): shared
@@ -345,10 +467,13 @@ def allocate(params: np.ndarray, portfolio: np.ndarray, set_ids: np.ndarray, ind
         "params": _ro(params.astype(np.float64, copy=False)),
         "portfolio": _ro(portfolio.astype(np.float64, copy=False)),
         "set_ids": _ro(set_ids.astype(np.int64)), "ind": _ro(ind),
-        "mt": k.mt, "mc": k.mc, "mv": k.mv, "mnb": k.mnb, "xt": k.xt, "xc": k.xc, "xnb": k.xnb,
-        "nt": k.nt, "nc": k.nc, "nnb": k.nnb, "ft": k.ft, "fr": k.fr, "fnb": k.fnb,
+        "mt": k.mt, "mc": k.mc, "mv": k.mv, "mnb": k.mnb,
+        "xcd": _by_tick(k.xt, k.xc, k.xnb, k.xticks, int(k.run_i[RI_EXIT_MS])),
+        "ncd": _by_tick(k.nt, k.nc, k.nnb, k.nticks, int(k.run_i[RI_ENTRY_MS])),
+        "ft": k.ft, "fr": k.fr, "fnb": k.fnb,
         "timeline": k.timeline, "xticks": k.xticks, "nticks": k.nticks, "sample_day": k.sample_day,
         "sym_flags": k.sym_flags, "run_i": k.run_i, "run_f": k.run_f,
+        **shared_tables(params, set_ids, ind, k),
         "sym_i": np.zeros((n_cfg, n_sym, N_SI), np.int64),
         "pos_f": np.zeros((n_cfg, n_sym, N_PF), np.float64),
         "g_i": np.zeros((n_cfg, N_GI), np.int64),

@@ -125,12 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--seed", type=int, default=0)
     pa.add_argument("--backend", choices=("cpu", "cuda", "cudasim"), default="cpu")
     pa.set_defaults(func=cmd_parity)
+    from harness.data.cli import add_data_parser
+    from harness.factory.cli import add_factory_parsers
+
+    add_data_parser(sub)
+    add_factory_parsers(sub)
     try:
-        from harness.data.cli import add_data_parser
-    except ImportError:  # pragma: no cover - data layer not installed
+        from harness.audit_cli import add_audit_parser
+    except ImportError:  # pragma: no cover - the audit orchestration lands with the parity-harness issue
         pass
     else:
-        add_data_parser(sub)
+        add_audit_parser(sub)
     return parser
 
 

@@ -1,0 +1,99 @@
+"""Sweep loop speed and optimiser quality (not a test; prints measured figures).
+
+1. Throughput: the full sweep loop (ask -> evaluate -> optuna journal record -> tell) at 2,000 and
+   20,000 trials per sampler, on the full_144v space (148 axes): trials/s and the share of wall time
+   spent in the sampler (target <= 20 % at the daily profile's scale).
+2. Quality: best sweep score after N trials per sampler vs random search at equal N, 5 seeds.
+
+The evaluator is the analytic ``toy`` stand-in (``--eval-ms`` adds a per-trial cost to imitate a
+simulator) unless ``--backend cpu|cuda --candles PATH`` runs gpu_sim on real data.
+
+    .venv/bin/python benchmarks/sweep_speed.py [--trials 2000,20000] [--samplers tpe,cmaes,qmc,random]
+        [--batch 1024] [--eval-ms 0] [--quality-trials 2000] [--seeds 5] [--optuna-tpe-trials 600]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.factory.evaluators import SimEvaluator, ToyEvaluator  # noqa: E402
+from harness.factory.space import make_space  # noqa: E402
+from harness.factory.sweep import SweepSettings, run_sweep  # noqa: E402
+from harness.schema import REPO_ROOT  # noqa: E402
+from harness.sweep_spec import load_sweep_spec  # noqa: E402
+
+BASE = REPO_ROOT / "config" / "strategy_overrides.yaml"
+
+
+def evaluator(args, space, seed: int):
+    if args.backend == "toy":
+        return ToyEvaluator(space.n_axes, seed=seed, seconds_per_trial=args.eval_ms / 1000.0)
+    return SimEvaluator(space.paths, Path(args.base) if args.base else BASE, Path(args.candles), backend=args.backend)
+
+
+def one(args, space, sampler: str, trials: int, seed: int, eval_seed: int):
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = run_sweep(space, evaluator(args, space, eval_seed), SweepSettings(
+            Path(tmp), trials, sampler=sampler, seed=seed, batch_size=args.batch, progress=False, base_yaml=BASE))
+        wall = time.perf_counter() - t0
+    return res, wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", default="2000,20000")
+    ap.add_argument("--samplers", default="tpe,cmaes,qmc,random,optuna-tpe")
+    ap.add_argument("--batch", type=int, default=1024)
+    ap.add_argument("--eval-ms", type=float, default=0.0, help="toy evaluator cost per trial (ms)")
+    ap.add_argument("--backend", default="toy", choices=("toy", "cpu", "cuda"))
+    ap.add_argument("--candles")
+    ap.add_argument("--base")
+    ap.add_argument("--quality-trials", type=int, default=2000)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--optuna-tpe-trials", type=int, default=600, help="cap for stock optuna TPE (slow)")
+    ap.add_argument("--skip-quality", action="store_true")
+    args = ap.parse_args()
+    space = make_space(load_sweep_spec(REPO_ROOT / "sweeps" / "full_144v.yaml"))
+    samplers = args.samplers.split(",")
+    print(f"space: {space.n_axes} axes ({len(space.free)} free), batch {args.batch}, evaluator {args.backend}"
+          f"{f' +{args.eval_ms} ms/trial' if args.backend == 'toy' else ''}")
+    print(f"{'sampler':11s} {'trials':>7s} {'wall s':>8s} {'trials/s':>9s} {'sampler %':>9s} {'storage %':>9s} "
+          f"{'eval %':>7s} {'sampler µs/trial':>16s}")
+    for n in (int(x) for x in args.trials.split(",")):
+        for s in samplers:
+            nn = min(n, args.optuna_tpe_trials) if s == "optuna-tpe" else n
+            res, wall = one(args, space, s, nn, 42, 0)
+            t = res.timings
+            print(f"{s:11s} {nn:7d} {wall:8.2f} {nn / wall:9.1f} {100 * t['sampler'] / wall:9.2f} "
+                  f"{100 * t['storage'] / wall:9.2f} {100 * t['evaluate'] / wall:7.2f} "
+                  f"{1e6 * t['sampler'] / nn:16.1f}", flush=True)
+    if args.skip_quality or args.backend != "toy":
+        return
+    n = args.quality_trials
+    print(f"\nquality: best sweep score after {n} trials (toy objective, evaluator seeds 0..{args.seeds - 1}; "
+          "higher is better)")
+    print(f"{'sampler':11s} " + " ".join(f"{'seed ' + str(k):>10s}" for k in range(args.seeds))
+          + f" {'mean':>10s} {'wins vs random':>15s}")
+    base = {}
+    for s in ["random"] + [x for x in samplers if x not in ("random", "optuna-tpe")]:
+        bests = []
+        for k in range(args.seeds):
+            res, _ = one(args, space, s, n, 1000 + k, k)
+            bests.append(float(np.max(res.scores)))
+        if s == "random":
+            base = dict(enumerate(bests))
+        wins = sum(b > base[k] for k, b in enumerate(bests))
+        print(f"{s:11s} " + " ".join(f"{b:10.3f}" for b in bests) + f" {np.mean(bests):10.3f} "
+              f"{wins:>10d}/{args.seeds}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

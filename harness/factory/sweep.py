@@ -1,0 +1,244 @@
+"""The resumable sweep loop: ask a batch, evaluate it in one evaluator call, record, tell.
+
+Trial numbering: sweep index 0 is the baseline (the base YAML's own values, enqueued first); batch
+``b`` holds indices ``1 + b·B .. 1 + (b+1)·B − 1``. The sampler's batch ``b`` is a pure function of
+the seed and the batches before it, so after a kill the sweep re-learns the stored complete batches,
+regenerates the first incomplete one, evaluates only its missing indices and goes on: no finished
+trial is lost or repeated, and the result equals an uninterrupted run.
+
+Objective (maximised, recorded as the optuna trial value) — ``sweep_score``:
+``r = pnl × (1 − min(dd, 1))`` when ``pnl > 0`` else ``r = pnl``; with fewer than ``min_trades``
+trades ``r − 0.5·|r|`` (a penalty always lowers the score, for losses too); an invalid row is −inf
+(recorded as a FAIL trial).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import SweepError
+from harness.factory.evaluators import COL, METRICS, Evaluator
+from harness.factory.samplers import make_sampler
+from harness.factory.space import SearchSpace
+from harness.factory.storage import RunLock, TrialLog, TrialRecord, storage_url_for
+
+SWEEP_MIN_TRADES = 20
+RESUME_KEYS = ("space_hash", "sampler", "seed", "batch_size", "metric_names", "baseline", "objective")
+
+
+def sweep_score(metrics: np.ndarray, min_trades: int = SWEEP_MIN_TRADES) -> np.ndarray:
+    """The sweep objective of each metrics row (see the module docstring)."""
+    m = np.atleast_2d(np.asarray(metrics, dtype=np.float64))
+    pnl, dd, trades, valid = m[:, COL["total_pnl"]], m[:, COL["max_drawdown"]], m[:, COL["total_trades"]], \
+        m[:, COL["valid"]]
+    r = np.where(pnl > 0, pnl * (1.0 - np.minimum(dd, 1.0)), pnl)
+    r = np.where(trades < min_trades, r - 0.5 * np.abs(r), r)
+    return np.where((valid > 0) & np.isfinite(r), r, -np.inf)
+
+
+@dataclass
+class SweepSettings:
+    """Everything that determines a sweep's stream and record."""
+
+    run_dir: Path
+    trials: int
+    sampler: str = "tpe"
+    seed: int = 42
+    batch_size: int = 256
+    storage: str | None = None
+    record_params: bool = False
+    baseline: bool = True
+    base_yaml: Path | None = None
+    progress: bool = True
+
+
+@dataclass
+class SweepResult:
+    """All finished trials in sweep-index order plus timings (seconds)."""
+
+    index: np.ndarray
+    codes: np.ndarray
+    idx: list[np.ndarray | None]
+    metrics: np.ndarray
+    scores: np.ndarray
+    errors: dict[int, str]
+    metric_names: tuple[str, ...] = METRICS
+    new_trials: int = 0
+    resumed_trials: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    sampler_meta: dict = field(default_factory=dict)
+    storage_url: str = ""
+
+    def best_curve(self) -> np.ndarray:
+        """Best score after each trial (sweep-index order; −inf until a valid one)."""
+        return np.maximum.accumulate(np.where(np.isfinite(self.scores), self.scores, -np.inf))
+
+    def column(self, name: str) -> np.ndarray:
+        return self.metrics[:, self.metric_names.index(name)]
+
+
+def batch_bounds(trials: int, batch: int, baseline: bool) -> list[tuple[int, int]]:
+    """``[(first, n), ...]`` of the sampler batches (index 0 is the baseline when enabled)."""
+    start = 1 if baseline else 0
+    return [(f, min(batch, trials - f)) for f in range(start, trials, batch)]
+
+
+class _Progress:
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="trial", file=sys.stderr, dynamic_ncols=True,
+                            desc="sweep", mininterval=0.5)
+
+    def update(self, n: int, best: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"best={best:.4g}", refresh=False)
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_sweep(space: SearchSpace, evaluator: Evaluator, settings: SweepSettings,
+              extra_meta: dict | None = None) -> SweepResult:
+    """Run (or resume) the sweep into its optuna storage; returns every finished trial."""
+    t_start = time.perf_counter()
+    url = storage_url_for(settings.run_dir, settings.storage)
+    sampler = make_sampler(settings.sampler, space.sizes, settings.seed, settings.batch_size,
+                           space.distributions() if settings.sampler == "optuna-tpe" else None, space.paths)
+    meta = {"space_hash": space.space_hash(), "paths": list(space.paths), "sampler": settings.sampler,
+            "seed": settings.seed, "batch_size": settings.batch_size, "metric_names": list(METRICS),
+            "baseline": settings.baseline, "objective": "sweep_score v1 (pnl x (1-min(dd,1)), -0.5|r| if "
+            f"trades < {SWEEP_MIN_TRADES})", "sampler_meta": sampler.meta(), **(extra_meta or {})}
+    t = {"sampler": 0.0, "evaluate": 0.0, "storage": 0.0, "resume": 0.0}
+    with RunLock(settings.run_dir):
+        t0 = time.perf_counter()
+        log = TrialLog(url, meta, space, RESUME_KEYS)
+        done = log.load()
+        t["resume"] += time.perf_counter() - t0
+        resumed = sum(1 for i in done if i < settings.trials)
+        errors = {i: r.error for i, r in done.items() if r.error}
+        new = 0
+        best = max((r.score for r in done.values() if r.score is not None and np.isfinite(r.score)),
+                   default=-np.inf)
+        bar = _Progress(settings.trials, resumed, settings.progress)
+        try:
+            if settings.baseline and 0 not in done and settings.trials >= 1:
+                codes = space.baseline_codes(settings.base_yaml)[None, :]
+                recs, secs = _evaluate(evaluator, codes, [0], [None])
+                t["evaluate"] += secs
+                t0 = time.perf_counter()
+                log.append(recs, record_params=False)
+                t["storage"] += time.perf_counter() - t0
+                for r in recs:
+                    done[r.index] = r
+                    errors.update({r.index: r.error} if r.error else {})
+                new += 1
+                best = max(best, recs[0].score if recs[0].score is not None else -np.inf)
+                bar.update(1, best)
+            for b, (first, n) in enumerate(batch_bounds(settings.trials, settings.batch_size, settings.baseline)):
+                have = [i for i in range(first, first + n) if i in done]
+                if len(have) == n:
+                    t0 = time.perf_counter()
+                    idx = np.array([done[i].idx for i in range(first, first + n)])
+                    sampler.replay(b, first, idx, np.array([_score(done[i]) for i in range(first, first + n)]))
+                    t["resume"] += time.perf_counter() - t0
+                    continue
+                t0 = time.perf_counter()
+                idx = sampler.ask(b, first, n)
+                t["sampler"] += time.perf_counter() - t0
+                for i in have:
+                    if not np.array_equal(done[i].idx, idx[i - first]):
+                        raise SweepError(f"{url}: cannot resume: stored trial {i} differs from the regenerated "
+                                         "batch (sampler, seed or code changed); fix: start a new run directory")
+                missing = [i for i in range(first, first + n) if i not in done]
+                rows = idx[[i - first for i in missing]]
+                recs, secs = _evaluate(evaluator, space.codes(rows), missing, list(rows))
+                t["evaluate"] += secs
+                t0 = time.perf_counter()
+                log.append(recs, record_params=settings.record_params)
+                t["storage"] += time.perf_counter() - t0
+                for r in recs:
+                    done[r.index] = r
+                    if r.error:
+                        errors[r.index] = r.error
+                new += len(recs)
+                scores = np.array([_score(done[i]) for i in range(first, first + n)])
+                t0 = time.perf_counter()
+                sampler.tell(idx, scores)
+                t["sampler"] += time.perf_counter() - t0
+                best = max(best, float(np.max(scores)))
+                bar.update(len(recs), best)
+        finally:
+            bar.close()
+    result = _collect(done, settings.trials, space, errors)
+    result.new_trials, result.resumed_trials = new, resumed
+    t["total"] = time.perf_counter() - t_start
+    result.timings, result.sampler_meta, result.storage_url = t, sampler.meta(), url
+    return result
+
+
+def _score(rec: TrialRecord) -> float:
+    return float(rec.score) if rec.score is not None and rec.error is None else -np.inf
+
+
+def _evaluate(evaluator: Evaluator, codes: np.ndarray, indices: list[int],
+              idx_rows: list) -> tuple[list[TrialRecord], float]:
+    t0 = time.perf_counter()
+    metrics = np.asarray(evaluator.evaluate(codes), dtype=np.float64)
+    secs = time.perf_counter() - t0
+    if metrics.shape != (len(indices), len(METRICS)):
+        raise SweepError(f"evaluator returned shape {metrics.shape}; expected {(len(indices), len(METRICS))}")
+    errs = evaluator.errors()
+    scores = sweep_score(metrics)
+    recs = []
+    for k, i in enumerate(indices):
+        err = errs.get(k)
+        s = float(scores[k]) if np.isfinite(scores[k]) else None
+        recs.append(TrialRecord(i, codes=codes[k], idx=idx_rows[k], metrics=list(metrics[k]), score=s,
+                                error=err if err else (None if s is not None else "non-finite score")))
+    return recs, secs
+
+
+def _collect(done: dict[int, TrialRecord], trials: int, space: SearchSpace, errors: dict[int, str]) -> SweepResult:
+    keys = sorted(i for i in done if i < trials)
+    if not keys:
+        empty = np.zeros((0, space.n_axes))
+        return SweepResult(np.zeros(0, dtype=np.int64), empty, [], np.zeros((0, len(METRICS))), np.zeros(0), {})
+    codes = np.array([done[i].codes for i in keys])
+    metrics = np.array([done[i].metrics if len(done[i].metrics) == len(METRICS) else [np.nan] * len(METRICS)
+                        for i in keys])
+    scores = np.array([_score(done[i]) for i in keys])
+    return SweepResult(np.array(keys, dtype=np.int64), codes, [done[i].idx for i in keys], metrics, scores,
+                       {i: e for i, e in errors.items() if i < trials})
+
+
+def load_sweep(space: SearchSpace, run_dir: Path, storage: str | None = None) -> SweepResult:
+    """Read a finished (or partial) sweep back from its storage without running anything."""
+    import optuna
+
+    from harness.factory.storage import META_KEY, STUDY_NAME, open_storage
+
+    url = storage_url_for(run_dir, storage)
+    st = open_storage(url)
+    try:
+        study = optuna.load_study(study_name=STUDY_NAME, storage=st)
+    except KeyError:
+        raise SweepError(f"{url}: no sweep study in this storage; fix: run `driftgate sweep` first") from None
+    meta = study.user_attrs.get(META_KEY, {})
+    if meta.get("space_hash") != space.space_hash():
+        raise SweepError(f"{url}: the stored sweep used another sweep spec; fix: pass the run's --spec")
+    log = TrialLog.__new__(TrialLog)
+    log.study, log.space = study, space
+    done = log.load()
+    errors = {i: r.error for i, r in done.items() if r.error}
+    res = _collect(done, max(done) + 1 if done else 0, space, errors)
+    res.sampler_meta, res.storage_url = meta.get("sampler_meta", {}), url
+    return res
