@@ -40,17 +40,27 @@ def ref_run(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunPa
 
 def sim_runs(yaml_path: Path | None, inputs: EngineInputs, run: RunParams = RunParams(), *,
              sweep_paths: Sequence[str] = (), sweep_codes: np.ndarray | None = None,
-             backend: str = "cpu", record_capacity: int = 4096) -> list[EngineRun]:
-    """gpu_sim on every sweep row (one run without a sweep), one launch."""
+             backend: str = "cpu", record_capacity: int = 4096, grow: bool = True) -> list[EngineRun]:
+    """gpu_sim on every sweep row (one run without a sweep), one launch.
+
+    With ``grow`` (default) a launch in which any config overflowed its record buffer is repeated
+    once with a capacity that fits the largest count (the kernel keeps counting past capacity), so
+    parity compares complete logs; ``grow=False`` keeps the OVERFLOW verdict (D44d).
+    """
     from gpu_sim.runner import run_yaml
     from gpu_sim.simulate_cpu import RunParams as SimRunParams
 
     sim_run = SimRunParams(initial_balance=run.initial_balance, lookback=run.lookback,
                            taker_fee_bps=run.taker_fee_bps, from_ts=run.from_ts, to_ts=run.to_ts,
                            allow_missing_sub_bars=run.allow_missing_sub_bars)
-    res = run_yaml(yaml_path, inputs.main, inputs.sub_bars, inputs.funding, sim_run,
-                   mode=run.strategy_mode, run_mode=run.run_mode, sweep_paths=sweep_paths,
-                   sweep_codes=sweep_codes, backend=backend, record_capacity=record_capacity)
+    def launch(capacity: int):
+        return run_yaml(yaml_path, inputs.main, inputs.sub_bars, inputs.funding, sim_run,
+                        mode=run.strategy_mode, run_mode=run.run_mode, sweep_paths=sweep_paths,
+                        sweep_codes=sweep_codes, backend=backend, record_capacity=capacity)
+
+    res = launch(record_capacity)
+    if grow and res.overflow.any():  # D44d: an overflowed config is re-run with a buffer that fits
+        res = launch(int(res.n_records.max()) + 64)
     n = res.metrics.shape[0]
     return [EngineRun(backend, res.records(c), res.equity_curve(c), float(res.metrics_of(c)["final_balance"]),
                       bool(res.overflow[c]), metrics=_sim_metrics(res.metrics_of(c))) for c in range(n)]

@@ -93,3 +93,14 @@ def test_comparator_counts_equity_and_overflow() -> None:
     assert compare(ref, EngineRun("cpu", [REC], [(1, 1.0000000000000002)], 1.0)).klass == NUMERIC
     assert compare(ref, EngineRun("cpu", [REC], [(2, 1.0)], 1.0)).klass == STATE_MACHINE
     assert compare(ref, EngineRun("cpu", [REC], [(1, 1.0)], 1.0, overflow=True)).klass == OVERFLOW
+
+
+def test_overflowed_buffer_is_regrown_or_reported() -> None:
+    """D44d: an overflow never passes silently — it is re-run with a buffer that fits, or reported."""
+    case = next(c for c in CASES if c.name == "shipped/-")
+    inputs = market(case.market)
+    ref = ref_run(case.yaml_path, inputs, case.run)
+    grown = sim_runs(case.yaml_path, inputs, case.run, record_capacity=8)[0]
+    kept = sim_runs(case.yaml_path, inputs, case.run, record_capacity=8, grow=False)[0]
+    assert compare(ref, grown).klass == ZERO
+    assert compare(ref, kept).klass == OVERFLOW and len(kept.trades) == 8
