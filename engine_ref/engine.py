@@ -60,13 +60,23 @@ class SubBarSeries:
         self.series, self.step_ms = series or {}, step_ms or 0
 
     def closes_in(self, left: int, right: int) -> set[int]:
-        """Distinct close times in ``(left, right]`` over all symbols of the series."""
-        lo, hi = left - self.step_ms, right - self.step_ms  # as open times
+        """Distinct close times in ``(left, right]`` over all symbols of the series.
+
+        Open times are multiples of the interval (§1.1 step 1, D53.5), so the window holds at most
+        ``possible`` close times; the scan stops once all of them are found (usually at the first symbol).
+        """
+        if not self.series:
+            return set()
+        step = self.step_ms
+        lo, hi = left - step, right - step  # the same bounds on open times
+        possible = hi // step - lo // step
         opens: set[int] = set()
         for bars in self.series.values():
             t = bars.t
             opens.update(t[bisect_right(t, lo):bisect_right(t, hi)])
-        return {t + self.step_ms for t in opens}
+            if len(opens) == possible:
+                break
+        return {t + step for t in opens}
 
     def bar_closing_at(self, sym: str, tau: int) -> SubBar | None:
         """``sym``'s sub-bar with close time τ, or ``None`` (no series, or no bar closing at τ)."""

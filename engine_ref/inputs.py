@@ -4,10 +4,10 @@ The steps run in the fixed order of §1.1 [D38]: (1) reject malformed series —
 sub-bar and funding series (D33, D40, D41, D53.1-5; the harness validator checks the same rules
 independently and reports gaps), (2) universe and removal of other symbols' inputs,
 (3) active sub-bar series by interval length, (4) ``D_data``, (5) ``to_ts`` truncation and the run end
-``D``, (6) sub-bars closing at or before ``T_0`` are dropped. Arrays are converted to Python ``int`` /
-``float`` (exact) so that no numpy scalar reaches decision code; a series is stored as compact stdlib
-arrays (``array('q')`` / ``array('d')``, which hand out Python numbers), because a year of 3m sub-bars
-is millions of rows.
+``D``, (6) sub-bars closing at or before ``T_0`` are dropped. Every value reaches decision code as an
+exact Python ``int`` / ``float``, never a numpy scalar; a series is held in stdlib sequences that hand
+out such numbers (``memoryview`` / ``array``, 8 bytes a value) rather than as Python objects, because a
+year of 3m sub-bars is millions of rows.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ _FIELDS = ("o", "h", "l", "c", "v")
 class Bars:
     """One series of bars (open times ``t`` in ms, strictly increasing; close time = ``t + interval_ms``).
 
-    Columns are sequences of exact Python numbers (``array('q')`` / ``array('d')``, or tuples).
+    Columns are sequences of exact Python numbers (``memoryview``, ``array`` or ``tuple``, see ``_column``).
     """
 
     t: Sequence[int]
@@ -90,13 +90,16 @@ def _native_buffer(values: Any, typecode: str) -> memoryview | None:
 
 
 def _column(values: Any, typecode: str) -> Sequence:
-    """One column as an exact compact copy: ``array('q')`` of ints or ``array('d')`` of floats.
+    """One column as exact Python numbers: ``int`` (``typecode`` ``"q"``) or ``float`` (``"d"``).
 
-    A native buffer of that type is copied byte for byte; anything else is converted value by value
-    with ``int`` / ``float`` (a tuple when an int does not fit 64 bits). Either way the column hands
-    out exact Python numbers.
+    A read-only native buffer of that type (the harness's numpy arrays) is used in place through a
+    ``memoryview``, which indexes to Python numbers; a writable one is copied byte for byte into an
+    ``array``; anything else is converted value by value with ``int`` / ``float`` into an ``array`` (a
+    tuple when an int does not fit 64 bits).
     """
     view = _native_buffer(values, typecode)
+    if view is not None and view.readonly:
+        return view
     if view is not None:
         col = array(typecode)
         col.frombytes(view.cast("B"))
