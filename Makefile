@@ -5,7 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-all parity install clean
+DEMO_DATA := data/demo.sqlite
+
+.PHONY: demo config-audit audit test test-all parity install clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,8 +17,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# Embedded demo data: a seeded synthetic market, generated on first use (6 symbols x 90 days of 1h
+# with 3m sub-bars and hourly funding; sized so the smoke factory finishes in minutes on 2 cores).
+$(DEMO_DATA): | $(STAMP)
+	$(VENV)/bin/driftgate data synth --symbols 6 --days 90 --seed 7 --sub-intervals 3m --out $@
+
+# The main job: smoke sweep on gpu_sim -> shortlist -> engine_ref replays, walk-forward, slippage
+# stress -> zero-drift parity gate -> promoted_configs/ + audit_reports/promotion.md.
+demo: $(STAMP) $(DEMO_DATA)
+	$(VENV)/bin/driftgate factory --profile smoke --candles $(DEMO_DATA) --backend cpu
+
+config-audit: $(STAMP)
 	$(VENV)/bin/driftgate config-audit
+
+audit: $(STAMP) $(DEMO_DATA)
+	$(VENV)/bin/driftgate audit
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest -m "not slow" -n $${PYTEST_WORKERS:-2}
