@@ -29,7 +29,16 @@ from gpu_sim.kernel_state import (
     EXIT_PARTIAL,
     GF_BALANCE,
     GI_NPOS,
+    GI_POSMASK,
     LONG,
+    PF_ENTRY,
+    PF_ENTRY_ATR,
+    PF_ENTRY_THR,
+    PF_LEV,
+    PF_MARGIN,
+    PF_SIZE,
+    PF_TRAIL,
+    POSMASK_BITS,
     P_ADX_SIZING_FULL_ADX,
     P_ADX_SIZING_MIN_MULT,
     P_ALLOCATION_PCT,
@@ -46,13 +55,6 @@ from gpu_sim.kernel_state import (
     P_VOL_BASELINE_PCT,
     P_VOL_SCALAR_MAX,
     P_VOL_SCALAR_MIN,
-    PF_ENTRY,
-    PF_ENTRY_ATR,
-    PF_ENTRY_THR,
-    PF_LEV,
-    PF_MARGIN,
-    PF_SIZE,
-    PF_TRAIL,
     SI_ADDS,
     SI_BAR_COUNT,
     SI_BE_ARMED,
@@ -66,6 +68,7 @@ from gpu_sim.kernel_state import (
     SI_LAST_ENTRY_T,
     SI_LAST_EXIT_T,
     SI_OPEN_T,
+    SI_QBC,
     SI_SIDE,
     SI_TP1,
 )
@@ -117,7 +120,7 @@ def cooldown_active(last_ms, tau, cooldown_s):
     return tau - last_ms < int(cooldown_s) * 1000
 
 
-@device
+@device(inline=True)
 def equity(si, pf, g_f, mc):
     """``balance + Σ profit_usd(pos, mark)`` over positions in ascending symbol order (§3.2)."""
     u = 0.0
@@ -210,6 +213,9 @@ def open_position(si, pf, g_i, g_f, rec_i, rec_f, s, tau, side, conf, price, siz
     fee = q(n * fee_rate)
     g_f[GF_BALANCE] = g_f[GF_BALANCE] - fee
     si[s, SI_HAS_POS] = 1
+    si[s, SI_QBC] = -1
+    if s < POSMASK_BITS:
+        g_i[GI_POSMASK] = g_i[GI_POSMASK] | (1 << s)
     si[s, SI_SIDE] = side
     si[s, SI_CONF] = conf
     si[s, SI_HAS_TRAIL] = 0
@@ -240,6 +246,7 @@ def add_to_position(si, pf, g_i, g_f, rec_i, rec_f, s, tau, price, add_size, add
                     slippage_bps, fee_rate):
     """Apply a validated pyramid add at the slipped fill of the evaluation close ``price``."""
     side = si[s, SI_SIDE]
+    si[s, SI_QBC] = -1
     fill = entry_fill(side, price, slippage_bps)
     n = q(add_size * fill)
     fee = q(n * fee_rate)
@@ -265,6 +272,7 @@ def apply_exit(si, pf, g_i, g_f, rec_i, rec_f, s, tau, price, kind, pct, reason,
                fee_rate):
     """Full or partial exit at the evaluated close ``price`` (slipped fill, taker fee, PESC/cooldown)."""
     side = si[s, SI_SIDE]
+    si[s, SI_QBC] = -1
     fill = exit_fill(side, price, slippage_bps)
     entry = pf[s, PF_ENTRY]
     size = pf[s, PF_SIZE]
@@ -300,11 +308,13 @@ def apply_exit(si, pf, g_i, g_f, rec_i, rec_f, s, tau, price, kind, pct, reason,
                    pf[s, PF_ENTRY_ATR], pf[s, PF_LEV], pf[s, PF_MARGIN], x1, x2)
         si[s, SI_HAS_POS] = 0
         g_i[GI_NPOS] -= 1
+        if s < POSMASK_BITS:
+            g_i[GI_POSMASK] = g_i[GI_POSMASK] & ~(1 << s)
 
 
 # ---- funding (§2.8, D25) -----------------------------------------------------------------------------
 
-@device
+@device(inline=True)
 def settle_funding(si, pf, g_i, g_f, rec_i, rec_f, mc, s, b, rate):
     """Pay ``q(((−signed_size) × mark) × rate)`` for the open position of ``s`` at boundary ``b``."""
     price = mark_price(si, pf, mc, s)

@@ -34,12 +34,10 @@ def _simulate_kernel(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd,
     c = cuda.grid(1)
     if c >= params.shape[0]:
         return
-    gc = grp[c, 0]
-    gs = grp[c, 1]
-    simulate_config_device(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xcd, ncd,  # noqa: F821
-                           ft, fr, fnb, timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f,
-                           ctx_i[gc], ctx_f[gc], sig[gs], sig_thr[gs], sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
-                           rec_f[c], eq_out[c], metrics[c])
+    simulate_config_device(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,  # noqa: F821
+                           timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f,
+                           sig, sig_thr, sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out,
+                           metrics, c, c + 1)
 
 
 def simulate_kernel_source(device_funcs: dict | None = None):

@@ -10,6 +10,11 @@ Kernel functions are plain Python over flat arrays, decorated with :func:`device
   helpers before the functions that call them), and the name ``mul`` points at the ``__dmul_rn``
   product of :mod:`gpu_sim.fma`.
 
+No reference counting: the CPU builds use ``_nrt=False``. Kernels never allocate, every array they see
+is owned by the host for the whole launch, so numba's atomic reference counts on array views (taken
+and dropped on every slice and call) would only cost time, and with several threads contend on one
+shared counter per input array.
+
 Caching: CPU compilation of the whole step takes tens of seconds, so every kernel function (and the
 driver, through :func:`cpu_jit`) is cached on disk. numba invalidates a cache entry only when the
 function's *own* file changes, not when a callee or a constant from another module does; the cache

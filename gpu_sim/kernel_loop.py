@@ -1,5 +1,6 @@
 """The clock: windows, events and their order (strategy-exits.md §2; D2–D7, D25, D43, D44e, D46, D53.6;
-spec-notes N14). One call of :func:`simulate_config` runs one config over the whole batch.
+spec-notes N14). One call of :func:`simulate_config` runs a block of configs over the whole batch, in
+lockstep (the clock is the same for every config; on CUDA a block is one config).
 
 Windows ``W_0 = (T_0, C_0]``, ``W_j = (C_{j−1}, C_j]``, trailing ``W_n = (C_{n−1}, D]``. Per window: the
 context (D7) and ``budget = 0``, then events by ascending τ, at equal τ exit sub-bar step X, entry tick
@@ -8,8 +9,15 @@ positions are liquidated at ``D`` (§2.9).
 
 Inputs shared by every config (host-prepared, see ``simulate_cpu``): ``timeline`` (sorted unique
 main-bar open times), ``xticks`` / ``nticks`` (sorted unique exit / entry sub-bar close times in
-``(T_0, D]``), ``sample_day`` (day bucket of each equity sample, consecutive from 0), market arrays
-padded per symbol (``*_nb`` = bar counts), ``run_i`` / ``run_f`` (``RI_*`` / ``RF_*``), ``sym_flags``.
+``(T_0, D]``) with ``xcd`` / ``ncd`` (the sub-bar closes by tick and symbol, NaN where a symbol has no
+sub-bar closing at that tick), ``sample_day`` (day bucket of each equity sample, consecutive from 0),
+market arrays padded per symbol (``*_nb`` = bar counts), ``run_i`` / ``run_f`` (``RI_*`` / ``RF_*``),
+``sym_flags``, and the tables of work shared by groups of configs: the window context
+(:func:`context_table`) and the raw entry signals at main bars (:func:`signal_table`).
+
+Work skipped because it provably changes nothing: the exit sub-bar step visits open positions only
+(``GI_POSMASK``) and skips a close inside the position's quiet band (``kernel_exits.quiet_band``), where
+the evaluation would neither exit nor move a level or latch.
 """
 from __future__ import annotations
 
@@ -19,9 +27,9 @@ from gpu_sim.fma import mul
 from gpu_sim.ind_fields import ADX, ATR, EMA_FAST, EMA_SLOW, PREV_CLOSE, PREV_EMA_FAST
 from gpu_sim.kernel_accounting import apply_exit, cooldown_active, equity, mark_price, settle_funding
 from gpu_sim.kernel_arith import fmax
-from gpu_sim.kernel_exits import evaluate_exits, update_position_state
-from gpu_sim.kernel_jit import device
+from gpu_sim.kernel_exits import evaluate_exits, quiet_band, update_position_state
 from gpu_sim.kernel_entries import generate_signal
+from gpu_sim.kernel_jit import device
 from gpu_sim.kernel_orders import entry_evaluation, entry_on_signal, execute_candidates
 from gpu_sim.kernel_records import (
     M_AVG_LOSS,
@@ -74,24 +82,29 @@ from gpu_sim.kernel_state import (
     GI_NPOS,
     GI_NREC,
     GI_NSAMPLES,
+    GI_POSMASK,
     GI_RUINED,
     GI_SIGNALS,
     GI_TRADES,
     GI_WINS,
     HOUR_MS,
     INT64_MAX,
+    NEUTRAL,
     N_CTX_F,
     N_CTX_I,
     N_GF,
     N_GI,
     N_SI,
-    NEUTRAL,
+    PF_QHI,
+    PF_QLO,
+    PF_TRAIL,
+    POSMASK_BITS,
     P_EXIT_COOLDOWN_S,
     P_SLIPPAGE_BPS,
     RF_FEE_RATE,
     RF_INITIAL_BALANCE,
-    RI_BTC_IDX,
     RI_BTCUSDT_IDX,
+    RI_BTC_IDX,
     RI_ENTRY_MODE,
     RI_EXIT_MODE,
     RI_FROM_TS,
@@ -104,11 +117,15 @@ from gpu_sim.kernel_state import (
     SF_IS_BTC,
     SF_IS_PAXG,
     SI_BAR_COUNT,
+    SI_BE_ARMED,
     SI_FCUR,
     SI_HAS_POS,
+    SI_HAS_TRAIL,
     SI_LAST_CLOSE_T,
     SI_LAST_ENTRY_T,
     SI_LAST_EXIT_T,
+    SI_QBC,
+    SI_TP1,
     STALE_FUNDING_MS,
 )
 from gpu_sim.reasons import R_END_OF_BACKTEST, R_ENTRY, R_ENTRY_SUB_BAR
@@ -116,7 +133,7 @@ from gpu_sim.reasons import R_END_OF_BACKTEST, R_ENTRY, R_ENTRY_SUB_BAR
 
 __all__ = ["simulate_config", "init_state", "window_context", "main_step", "exit_subbar_step", "entry_tick",
            "funding_step", "sample_equity", "sharpe_ratio", "finish_metrics", "feed_bars", "context_table",
-           "signal_table"]
+           "signal_table", "liquidate_all"]
 
 @device
 def init_state(si, pf, g_i, g_f, initial_balance):
@@ -173,7 +190,7 @@ def window_context(si, sets, ind, mc, g_i, g_f, btc_idx, btcusdt_idx):
         g_f[GF_CTX_BTC_ATR] = ind[sets[bank], bank, k, ATR]
 
 
-@device
+@device(inline=True)
 def feed_bars(mt, mnb, si, t_open):
     """Pass 1 of M: every symbol with a main bar opening at ``t_open`` takes it (bar counts are the same
     for every config)."""
@@ -183,7 +200,7 @@ def feed_bars(mt, mnb, si, t_open):
             si[s, SI_BAR_COUNT] = bc + 1
 
 
-@device
+@device(inline=True)
 def load_context(ctx_i, ctx_f, j, g_i, g_f):
     """The context of window ``j`` from a precomputed table (what :func:`window_context` would write)."""
     for f in range(N_CTX_I):
@@ -243,6 +260,7 @@ def signal_table(params, sets, ind, mt, mc, mv, mnb, timeline, sym_flags, run_i,
 def evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, prev_close, sym_flags,
                       fee_rate):
     """One exit evaluation (main bar or exit sub-bar), the exit cooldown first (§2.3 B1, §2.5, §2.6)."""
+    si[s, SI_QBC] = -1                      # the state may change: the quiet band is recomputed by its user
     if cooldown_active(si[s, SI_LAST_EXIT_T], tau, p[P_EXIT_COOLDOWN_S]):
         return
     kind, reason, pct, x1, x2 = evaluate_exits(p, si, pf, s, row, close, prev_close,
@@ -254,7 +272,7 @@ def evaluate_position(p, si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, close, pre
         update_position_state(p, si, pf, s, row, close)
 
 
-@device
+@device(inline=True)
 def main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f, cand_i, cand_f,
               sym_flags, run_i, fee_rate, t_open, sig, sig_thr):
     """M at ``C_j = T_j + I``: pass 1 feeds bars; pass 2 (in scope) exits then entries; then ranking.
@@ -295,15 +313,23 @@ def main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, r
                        fee_rate)
 
 
-@device
+@device(inline=True)
 def exit_subbar_step(params, sets, ind, mc, xcd, xi, si, pf, g_i, g_f, rec_i, rec_f, sym_flags, fee_rate, tau):
     """X(τ): positions with an exit sub-bar closing at τ, on the view of the latest snapshot (§2.6).
 
     ``xcd[xi, s]`` is the close of the exit sub-bar of ``s`` closing at ``τ = xticks[xi]`` (NaN: none)."""
     if g_i[GI_NPOS] == 0:
-        return                              # no position: nothing to evaluate (no cursor to advance)
-    for s in range(si.shape[0]):
-        if si[s, SI_HAS_POS] == 0:
+        return                              # no position: nothing to evaluate
+    n_sym = si.shape[0]
+    use_mask = n_sym <= POSMASK_BITS
+    mask = g_i[GI_POSMASK]
+    for s in range(n_sym):
+        if use_mask:                        # the open positions from the bit set, no state reads
+            if (mask >> s) == 0:
+                break
+            if ((mask >> s) & 1) == 0:
+                continue
+        elif si[s, SI_HAS_POS] == 0:
             continue
         price = xcd[xi, s]
         if price != price:
@@ -311,9 +337,23 @@ def exit_subbar_step(params, sets, ind, mc, xcd, xi, si, pf, g_i, g_f, rec_i, re
         bc = si[s, SI_BAR_COUNT]
         if bc == 0:
             continue
+        valid = si[s, SI_QBC] == bc
+        if valid and pf[s, PF_QLO] < price and price < pf[s, PF_QHI]:
+            continue                        # quiet: this evaluation would change nothing (quiet_band)
+        has_trail = si[s, SI_HAS_TRAIL]
+        trail = pf[s, PF_TRAIL]
+        be_armed = si[s, SI_BE_ARMED]
+        tp1 = si[s, SI_TP1]
         row = ind[sets[s], s, bc - 1]
         evaluate_position(params[s], si, pf, g_i, g_f, rec_i, rec_f, s, tau, row, price, mc[s, bc - 1],
                           sym_flags[s], fee_rate)
+        if si[s, SI_HAS_POS] != 0:
+            if not (valid and has_trail == si[s, SI_HAS_TRAIL] and trail == pf[s, PF_TRAIL]
+                    and be_armed == si[s, SI_BE_ARMED] and tp1 == si[s, SI_TP1]):
+                lo, hi = quiet_band(params[s], si, pf, s, row, mc[s, bc - 1], (sym_flags[s] & SF_IS_PAXG) != 0)
+                pf[s, PF_QLO] = lo
+                pf[s, PF_QHI] = hi
+            si[s, SI_QBC] = bc              # unchanged state (same position, levels, latches): same band
 
 
 @device
@@ -340,7 +380,7 @@ def entry_tick(params, pp, sets, ind, mt, mc, mv, ncd, ni, si, pf, g_i, g_f, rec
                        fee_rate)
 
 
-@device
+@device(inline=True)
 def funding_step(ft, fr, fnb, mc, si, pf, g_i, g_f, rec_i, rec_f, b):
     """F(b): every open position pays at the latest rate at or before ``b`` unless older than 2 h (§2.8)."""
     for s in range(si.shape[0]):
@@ -358,7 +398,7 @@ def funding_step(ft, fr, fnb, mc, si, pf, g_i, g_f, rec_i, rec_f, b):
         settle_funding(si, pf, g_i, g_f, rec_i, rec_f, mc, s, b, fr[s, k - 1])
 
 
-@device
+@device(inline=True)
 def sample_equity(si, pf, g_i, g_f, mc, eq_out, day_vals, sample_day):
     """Equity sample at a window's right end: curve, daily bucket, drawdown, ruin flag (D26, D46)."""
     v = equity(si, pf, g_f, mc)
@@ -447,28 +487,40 @@ def finish_metrics(g_i, g_f, day_vals, sample_day, initial_balance, capacity, me
 
 
 @device
-def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
-                    timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, ctx_i, ctx_f, sig, sig_thr,
-                    si, pf, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
-    """Run one config (all arrays are that config's slices where per-config) from D50 state to metrics.
+def liquidate_all(params, si, pf, g_i, g_f, rec_i, rec_f, mc, run_end, fee_rate):
+    """§2.9: after the last window every remaining position is closed at ``D`` at its mark."""
+    for s in range(si.shape[0]):
+        if si[s, SI_HAS_POS] != 0:
+            apply_exit(si, pf, g_i, g_f, rec_i, rec_f, s, run_end, mark_price(si, pf, mc, s), EXIT_FULL, 0.0,
+                       R_END_OF_BACKTEST, 0.0, 0.0, params[s, P_SLIPPAGE_BPS], fee_rate)
 
-    ``ctx_i`` / ``ctx_f``: the config's :func:`context_table` (0 rows: none, the context is computed per
-    window); ``sig`` / ``sig_thr``: its :func:`signal_table` (0 rows: none)."""
+
+@device
+def simulate_config(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                    timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f, sig, sig_thr,
+                    sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics, c0, c1):
+    """Run configs ``c0 <= c < c1`` from D50 state to metrics (per-config arrays are indexed by config).
+
+    The clock (windows, event times and their order) is the same for every config, so the configs of
+    the block advance in lockstep: each event is applied to every config of the block in turn, while
+    that event's market rows are in cache. Configs never interact: each one's state and results are
+    exactly those of a run alone (a CUDA thread runs a block of one config). Config ``c`` uses context
+    table ``grp[c, 0]`` and signal table ``grp[c, 1]`` (tables with 0 rows: computed per config)."""
     initial = run_f[RF_INITIAL_BALANCE]
     fee_rate = run_f[RF_FEE_RATE]
-    init_state(si, pf, g_i, g_f, initial)
+    for c in range(c0, c1):
+        init_state(sym_i[c], pos_f[c], g_i[c], g_f[c], initial)
     n = timeline.shape[0]
-    capacity = rec_i.shape[0]
-    if n == 0:
-        finish_metrics(g_i, g_f, day_vals, sample_day, initial, capacity, metrics)
-        return
+    capacity = rec_i.shape[1]
     main_ms = run_i[RI_MAIN_MS]
     run_end = run_i[RI_RUN_END]
     from_ts = run_i[RI_FROM_TS]
     exit_mode = run_i[RI_EXIT_MODE] != 0
     entry_mode = run_i[RI_ENTRY_MODE] != 0
     has_funding = run_i[RI_HAS_FUNDING] != 0
-    t0 = timeline[0]
+    btc_idx = run_i[RI_BTC_IDX]
+    btcusdt_idx = run_i[RI_BTCUSDT_IDX]
+    t0 = timeline[0] if n > 0 else 0
     xp = 0
     while xp < xticks.shape[0] and xticks[xp] <= t0:
         xp += 1
@@ -476,6 +528,8 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fn
     while npos < nticks.shape[0] and nticks[npos] <= t0:
         npos += 1
     for j in range(n + 1):
+        if n == 0:
+            break
         if j < n:
             left = t0 if j == 0 else timeline[j - 1] + main_ms
             right = timeline[j] + main_ms
@@ -484,11 +538,12 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fn
             right = run_end
             if right <= left:
                 break                       # empty trailing window: no events, no sample
-        if ctx_i.shape[0] > 0:
-            load_context(ctx_i, ctx_f, j, g_i, g_f)
-        else:
-            window_context(si, sets, ind, mc, g_i, g_f, run_i[RI_BTC_IDX], run_i[RI_BTCUSDT_IDX])
-        g_i[GI_BUDGET] = 0
+        for c in range(c0, c1):
+            if ctx_i.shape[1] > 0:
+                load_context(ctx_i[grp[c, 0]], ctx_f[grp[c, 0]], j, g_i[c], g_f[c])
+            else:
+                window_context(sym_i[c], set_ids[c], ind, mc, g_i[c], g_f[c], btc_idx, btcusdt_idx)
+            g_i[c, GI_BUDGET] = 0
         main_pending = j < n
         b = (left // HOUR_MS + 1) * HOUR_MS
         while True:
@@ -505,26 +560,31 @@ def simulate_config(params, pp, sets, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fn
                 break
             if exit_mode and xp < xticks.shape[0] and xticks[xp] == tau:
                 if tau >= from_ts:
-                    exit_subbar_step(params, sets, ind, mc, xcd, xp, si, pf, g_i, g_f, rec_i, rec_f,
-                                     sym_flags, fee_rate, tau)
+                    for c in range(c0, c1):
+                        exit_subbar_step(params[c], set_ids[c], ind, mc, xcd, xp, sym_i[c], pos_f[c], g_i[c],
+                                         g_f[c], rec_i[c], rec_f[c], sym_flags, fee_rate, tau)
                 xp += 1
             if entry_mode and npos < nticks.shape[0] and nticks[npos] == tau:
                 if tau >= from_ts:
-                    entry_tick(params, pp, sets, ind, mt, mc, mv, ncd, npos, si, pf, g_i, g_f, rec_i, rec_f,
-                               cand_i, cand_f, sym_flags, run_i, fee_rate, tau, left)
+                    for c in range(c0, c1):
+                        entry_tick(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, ncd, npos, sym_i[c],
+                                   pos_f[c], g_i[c], g_f[c], rec_i[c], rec_f[c], cand_i[c], cand_f[c], sym_flags,
+                                   run_i, fee_rate, tau, left)
                 npos += 1
             if main_pending and tau == right:
-                main_step(params, pp, sets, ind, mt, mc, mv, mnb, si, pf, g_i, g_f, rec_i, rec_f,
-                          cand_i, cand_f, sym_flags, run_i, fee_rate, timeline[j], sig, sig_thr)
+                for c in range(c0, c1):
+                    main_step(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, sym_i[c], pos_f[c],
+                              g_i[c], g_f[c], rec_i[c], rec_f[c], cand_i[c], cand_f[c], sym_flags, run_i,
+                              fee_rate, timeline[j], sig[grp[c, 1]], sig_thr[grp[c, 1]])
                 main_pending = False
             if has_funding and b == tau:
                 if tau >= from_ts:
-                    funding_step(ft, fr, fnb, mc, si, pf, g_i, g_f, rec_i, rec_f, b)
+                    for c in range(c0, c1):
+                        funding_step(ft, fr, fnb, mc, sym_i[c], pos_f[c], g_i[c], g_f[c], rec_i[c], rec_f[c], b)
                 b += HOUR_MS
-        sample_equity(si, pf, g_i, g_f, mc, eq_out, day_vals, sample_day)
-    for s in range(si.shape[0]):
-        if si[s, SI_HAS_POS] != 0:
-            apply_exit(si, pf, g_i, g_f, rec_i, rec_f, s, run_end, mark_price(si, pf, mc, s), EXIT_FULL, 0.0,
-                       R_END_OF_BACKTEST, 0.0, 0.0, params[s, P_SLIPPAGE_BPS], fee_rate)
-    finish_metrics(g_i, g_f, day_vals, sample_day, initial, capacity, metrics)
-
+        for c in range(c0, c1):
+            sample_equity(sym_i[c], pos_f[c], g_i[c], g_f[c], mc, eq_out[c], day_vals[c], sample_day)
+    for c in range(c0, c1):
+        if n > 0:
+            liquidate_all(params[c], sym_i[c], pos_f[c], g_i[c], g_f[c], rec_i[c], rec_f[c], mc, run_end, fee_rate)
+        finish_metrics(g_i[c], g_f[c], day_vals[c], sample_day, initial, capacity, metrics[c])

@@ -80,10 +80,9 @@ SI_LAST_CLOSE_T = 11         # PESC: last exit (τ, side, reason); ABSENT = none
 SI_LAST_CLOSE_SIDE = 12
 SI_LAST_CLOSE_REASON = 13
 SI_BAR_COUNT = 14            # main bars processed (bar index of the latest snapshot + 1)
-SI_XCUR = 15                 # cursor into the exit sub-bar series
-SI_NCUR = 16                 # cursor into the entry sub-bar series
-SI_FCUR = 17                 # cursor into the funding rows (rows with time <= last boundary seen)
-N_SI = 18
+SI_QBC = 15                  # quiet band (PF_QLO, PF_QHI) valid for this bar count; -1 / other: none
+SI_FCUR = 16                 # cursor into the funding rows (rows with time <= last boundary seen)
+N_SI = 17
 
 # ---- per-symbol float state pos_f[c, s, :] -------------------------------------------------------
 PF_ENTRY = 0                 # entry price (fill; size-weighted after adds)
@@ -93,7 +92,9 @@ PF_ENTRY_THR = 3             # entry_adx_threshold
 PF_TRAIL = 4                 # trailing_sl (valid when SI_HAS_TRAIL)
 PF_LEV = 5
 PF_MARGIN = 6                # margin_used
-N_PF = 7
+PF_QLO = 7                   # quiet band of the exit evaluations on the current snapshot (kernel_exits.quiet_band)
+PF_QHI = 8
+N_PF = 9
 
 # ---- per-config int scalars g_i[c, :] -------------------------------------------------------------
 GI_BUDGET = 0                # new opens in the current window
@@ -109,7 +110,9 @@ GI_NCAND = 9                 # candidates of the current evaluation point
 GI_CTX_BDEF = 10             # breadth defined
 GI_CTX_BTC_BULL = 11         # -1 unknown, 0 false, 1 true
 GI_CTX_BANK = 12             # BTC bank symbol index, -1 none
-N_GI = 13
+GI_POSMASK = 13              # bit s set <=> symbol s < POSMASK_BITS has an open position (SI_HAS_POS)
+N_GI = 14
+POSMASK_BITS = 62            # symbols covered by GI_POSMASK (int64, bit 63 never used)
 
 # ---- per-config float scalars g_f[c, :] -----------------------------------------------------------
 GF_BALANCE = 0
@@ -131,7 +134,7 @@ N_GF = 13
 # the context fields of g_i / g_f at the start of window j, in g_i / g_f order (D7; simulate_cpu.allocate)
 N_CTX_I = 3                  # GI_CTX_BDEF, GI_CTX_BTC_BULL, GI_CTX_BANK
 N_CTX_F = 4                  # GF_CTX_BREADTH, GF_CTX_BTC_CLOSE, GF_CTX_BTC_ADX, GF_CTX_BTC_ATR
-assert (GI_CTX_BTC_BULL, GI_CTX_BANK, N_GI) == (GI_CTX_BDEF + 1, GI_CTX_BDEF + 2, GI_CTX_BDEF + N_CTX_I)
+assert (GI_CTX_BTC_BULL, GI_CTX_BANK) == (GI_CTX_BDEF + 1, GI_CTX_BDEF + 2) and N_GI >= GI_CTX_BDEF + N_CTX_I
 assert (GF_CTX_BTC_CLOSE, GF_CTX_BTC_ATR, N_GF) == (GF_CTX_BREADTH + 1, GF_CTX_BREADTH + 3, GF_CTX_BREADTH + N_CTX_F)
 
 # ---- candidates cand_i[c, k, :], cand_f[c, k, :] ---------------------------------------------------

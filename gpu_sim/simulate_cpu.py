@@ -1,4 +1,5 @@
-"""CPU driver: ``prange`` over configs, each config runs the whole simulation sequentially.
+"""CPU driver: ``prange`` over blocks of configs; each block runs the whole simulation with its configs in
+lockstep (``kernel_loop.simulate_config``), so that an event's market rows are read once per block.
 
 The wrapper owns shapes (STYLE.md 3): it validates inputs, resolves the run (intervals, sub-bar modes,
 ``to_ts`` truncation as per-symbol bar counts, run end ``D``, timeline, tick lists, equity-sample day
@@ -78,17 +79,26 @@ KERNEL_ARGS = ("params", "portfolio", "set_ids", "ind", "mt", "mc", "mv", "mnb",
 TABLE_BUDGET_BYTES = 256 * 2**20
 
 
+#: Most configs per lockstep block (``kernel_loop.simulate_config``): a block shares each event's market
+#: rows in cache; prange distributes the blocks over the threads. Blocks shrink so that a batch makes at
+#: least ``MIN_BLOCKS`` of them when it can (every thread of a 16-core machine gets several).
+BLOCK = 32
+MIN_BLOCKS = 32
+
+
 @cpu_jit(parallel=True, error_model="numpy", _nrt=False)
 def _simulate_all(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
                   timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f, sig, sig_thr,
                   sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out, metrics):
-    for c in prange(params.shape[0]):
-        gc = grp[c, 0]
-        gs = grp[c, 1]
-        simulate_config(params[c], portfolio[c], set_ids[c], ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
-                        timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, ctx_i[gc], ctx_f[gc],
-                        sig[gs], sig_thr[gs], sym_i[c], pos_f[c], g_i[c], g_f[c], cand_i[c], cand_f[c], day_vals[c], rec_i[c],
-                        rec_f[c], eq_out[c], metrics[c])
+    n_cfg = params.shape[0]
+    size = max(1, min(BLOCK, n_cfg // MIN_BLOCKS))
+    for blk in prange((n_cfg + size - 1) // size):
+        c0 = blk * size
+        c1 = min(c0 + size, n_cfg)
+        simulate_config(params, portfolio, set_ids, ind, mt, mc, mv, mnb, xcd, ncd, ft, fr, fnb,
+                        timeline, xticks, nticks, sample_day, sym_flags, run_i, run_f, grp, ctx_i, ctx_f,
+                        sig, sig_thr, sym_i, pos_f, g_i, g_f, cand_i, cand_f, day_vals, rec_i, rec_f, eq_out,
+                        metrics, c0, c1)
 
 
 @cpu_jit(parallel=True, error_model="numpy", _nrt=False)

@@ -194,3 +194,41 @@ def test_metrics_match_records(runs, mode):
         want = host_metrics(r.records(c), r.equity_curve(c), 10000.0)
         for k, v in want.items():
             assert got[k] == v or same(got[k], v), (c, k, got[k], v)
+
+
+#: Configs sharing context groups (indicator sets) and signal groups (sets + generate_signal params) in
+#: several combinations: exit/sizing axes only (shared signals), entry axes (own signals), indicator
+#: windows (own context), BTC alignment and the regime gate (context-dependent signals and transforms).
+SHARE_PATHS = ["indicators.ema_slow_window", "thresholds.entry.min_adx", "trade.sl_atr_mult",
+               "filters.require_btc_alignment", "market_regime.enable_regime_gate", "trade.entry_min_confidence"]
+SHARE_CODES = np.array([[50, 22.0, 2.0, 1, 0, 0], [50, 22.0, 1.5, 1, 0, 0], [50, 22.0, 3.0, 1, 1, 0],
+                        [50, 18.0, 2.0, 1, 0, 0], [30, 22.0, 2.0, 1, 0, 0], [30, 22.0, 2.5, 0, 0, 0],
+                        [50, 22.0, 2.0, 1, 0, 0], [30, 18.0, 1.0, 0, 1, 0]], float)
+
+
+@pytest.mark.parametrize("mode", [("", ""), ("15m", ""), ("15m", "5m")])
+def test_shared_tables_equal_per_config(market, monkeypatch, mode):
+    """The context and signal tables precomputed per group of configs give exactly what the kernel
+    computes per config (TABLE_BUDGET_BYTES = 0 disables the tables)."""
+    import gpu_sim.simulate_cpu as sc
+
+    b = load_params(None, list(market.symbols), sweep_paths=SHARE_PATHS, sweep_codes=SHARE_CODES)
+    object.__setattr__(b, "engine", {**b.engine, "engine.exit_interval": mode[0], "engine.entry_interval": mode[1]})
+    run = RunParams(lookback=60)
+    tabled = simulate_cpu(b, market, run, record_capacity=20000)
+    k = sc.prepare_run(market, dict(b.engine), run)
+    from gpu_sim.indicator_sets import compute_indicators, dedup_sets
+    sets = dedup_sets(b)
+    ind = compute_indicators(sets.windows, market.main, sets.needed)
+    t = sc.shared_tables(b.params, sets.set_ids, ind, k)
+    assert t["ctx_i"].shape[0] == len({tuple(r) for r in sets.set_ids}) and t["ctx_i"].shape[1] > 0
+    assert 1 < t["sig"].shape[0] < SHARE_CODES.shape[0] and t["sig"].shape[1] == len(market.symbols)
+    assert t["grp"][0, 1] == t["grp"][1, 1] == t["grp"][6, 1] and t["grp"][3, 1] != t["grp"][0, 1]
+    monkeypatch.setattr(sc, "TABLE_BUDGET_BYTES", 0)
+    assert sc.shared_tables(b.params, sets.set_ids, ind, k)["sig"].shape[1:] == (0, 0)
+    plain = simulate_cpu(b, market, run, record_capacity=20000)
+    assert tabled.metrics[:, 3].min() > 5                 # total_trades: every config trades
+    np.testing.assert_array_equal(tabled.metrics.view(np.int64), plain.metrics.view(np.int64))
+    np.testing.assert_array_equal(tabled.rec_i, plain.rec_i)
+    np.testing.assert_array_equal(tabled.rec_f.view(np.int64), plain.rec_f.view(np.int64))
+    np.testing.assert_array_equal(tabled.equity.view(np.int64), plain.equity.view(np.int64))
