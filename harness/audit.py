@@ -26,11 +26,9 @@ import dataclasses
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 PARTS = ("config", "trade", "sensitivity", "causality")
 
@@ -50,16 +48,18 @@ class AuditConfig:
     trade_sweep_rows: int = 8
     trade_days: int = 20
     sensitivity_search_budget: int = 12
+    sensitivity_search_all: int = 0
     causality_cuts: int = 6
     causality_sim_cuts: int = 12
     warmup: bool = False
+    candles: Path | None = None     # optional data file: the defaults and the shipped YAML also run on it
 
     @classmethod
     def make(cls, nightly: bool = False, **kw) -> "AuditConfig":
         if nightly:
             sizes = dict(config_generated=200, config_sweep_rows=50, trade_generated=30, trade_sweep_rows=64,
-                         trade_days=30, sensitivity_search_budget=24, causality_cuts=12, causality_sim_cuts=24,
-                         warmup=True)
+                         trade_days=30, sensitivity_search_budget=24, sensitivity_search_all=2, causality_cuts=12,
+                         causality_sim_cuts=24, warmup=True)
             sizes.update(kw)
             kw = sizes
         return cls(nightly=nightly, **kw)
@@ -122,7 +122,24 @@ def trade_cases(cfg: AuditConfig, folder: Path) -> list:
     cases = []
     for tc in default_cases() + generated_cases(cfg.trade_generated, cfg.seed + 1, folder, cfg.trade_days):
         cases.append(Case(tc.name, tc.yaml_path, market(tc.market), tc.run, market=tc.market))
+    if cfg.candles is not None:
+        cases += candle_cases(Path(cfg.candles))
     return cases
+
+
+def candle_cases(candles: Path) -> list:
+    """The defaults and the shipped YAML on a candles file (``--candles``, e.g. ``data/demo.sqlite``); each
+    loads the sub-bar series its config asks for."""
+    from engine_ref.config_loader import load_config
+    from harness.first_divergence import Case
+    from harness.parity_cases import SHIPPED
+    from harness.replay import RunParams, load_inputs
+
+    out = []
+    for name, path in (("defaults", None), ("shipped", SHIPPED)):
+        _, inputs = load_inputs(candles, load_config(path, None), None)
+        out.append(Case(f"candles/{name}", path, inputs, RunParams(), market=f"file {candles}"))
+    return out
 
 
 def sweep_reports(cfg: AuditConfig, sim) -> list:
@@ -166,7 +183,8 @@ def trade_part(cfg: AuditConfig, sim, res: AuditResult) -> str:
             plot = "parity_equity.png"
         meta = {"gpu_sim": sim.name, "backend": "cpu", "seed": cfg.seed,
                 "data": f"synthetic (seeded, in process), {cfg.trade_days} days for generated configs and sweep rows"
-                        + "; real candles ../shared/data with the defaults when present",
+                        + "; real candles ../shared/data with the defaults when present"
+                        + (f"; {cfg.candles} with the defaults and the shipped YAML" if cfg.candles else ""),
                 "configs": len(reports)}
         res.reports.append(write_text_atomic(cfg.out / "parity.md", render_parity_md(reports, meta, plot)))
     res.trade = reports
@@ -180,12 +198,16 @@ def sensitivity_part(cfg: AuditConfig, sim, res: AuditResult) -> str:
     from harness.sensitivity import LIVE, sensitivity_audit, summary_line
     from harness.yamlio import write_text_atomic
 
-    rows = sensitivity_audit(sim, search_budget=cfg.sensitivity_search_budget)
+    rows = sensitivity_audit(sim, search_budget=cfg.sensitivity_search_budget,
+                             search_all=cfg.sensitivity_search_all)
     line = summary_line(rows)
     res.reports.append(_write_png(cfg.out / "sensitivity.png", sensitivity_png(rows)))
     meta = {"gpu_sim": sim.name, "axes": f"{len(rows)} swept axes of config/schema.csv",
-            "evidence": "harness/axis_scenarios (per-axis scenarios), then the seeded search"}
-    res.reports.append(write_text_atomic(cfg.out / "sensitivity.md", render_sensitivity_md(rows, meta, "sensitivity.png")))
+            "evidence": "harness/axis_scenarios (per-axis scenarios), then the seeded search"
+                        + (f"; plus up to {cfg.sensitivity_search_all} seeded-search pairs for every axis"
+                           if cfg.sensitivity_search_all else "")}
+    res.reports.append(write_text_atomic(cfg.out / "sensitivity.md",
+                                         render_sensitivity_md(rows, meta, "sensitivity.png")))
     res.sensitivity = rows
     if any(r.status != LIVE for r in rows):
         res.failures.append("sensitivity")
@@ -230,7 +252,8 @@ def causality_part(cfg: AuditConfig, sim, res: AuditResult) -> str:
             f"indicator precompute {len(ind_cuts)}/{bad_ind})" + ("; holds" if not bad_ref + bad_sim + bad_ind else ""))
     meta = {"data": f"synth {SUITE_DATA}", "configs": "shipped YAML (3m sub-bars), defaults", "seed": cfg.seed,
             "engines": f"engine_ref, {sim.name}"}
-    res.reports.append(write_text_atomic(cfg.out / "causality.md", render_causality_md(cuts, ind_cuts, warm, spot, meta)))
+    res.reports.append(write_text_atomic(cfg.out / "causality.md",
+                                         render_causality_md(cuts, ind_cuts, warm, spot, meta)))
     res.causality = (ref_cuts, sim_cuts, ind_cuts)
     if bad_ref + bad_sim + bad_ind:
         res.failures.append("causality")
@@ -272,4 +295,4 @@ def run_audit(cfg: AuditConfig, sim=None, echo: Callable[[str], None] | None = p
     return res
 
 
-__all__ = ["AuditConfig", "AuditResult", "PARTS", "run_audit", "trade_cases", "sweep_reports", "np"]
+__all__ = ["AuditConfig", "AuditResult", "PARTS", "run_audit", "trade_cases", "sweep_reports"]

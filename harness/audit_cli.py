@@ -16,7 +16,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from harness.audit import PARTS, AuditConfig, run_audit
 
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip()) if args.parts else PARTS
-    cfg = AuditConfig.make(args.nightly, out=Path(args.out), seed=args.seed, mutation=args.mutation, parts=parts)
+    cfg = AuditConfig.make(args.nightly, out=Path(args.out), seed=args.seed, mutation=args.mutation, parts=parts,
+                           candles=Path(args.candles) if args.candles else None)
     return 0 if run_audit(cfg).ok else 1
 
 
@@ -32,6 +33,8 @@ def add_audit_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="audit_reports", help="report folder (default audit_reports/)")
     p.add_argument("--seed", type=int, default=0, help="seed of generated configs, sweep rows and cuts")
     p.add_argument("--parts", help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
+    p.add_argument("--candles", help="also run trade parity of the defaults and the shipped YAML on this candles "
+                                     "file (e.g. data/demo.sqlite; default: seeded synthetic data only)")
     p.add_argument("--mutation", help="TEST-ONLY: run against gpu_sim with this deliberate divergence "
                                       "(harness.mutations; `driftgate audit --list-mutations`)")
     p.add_argument("--list-mutations", action="store_true", help="print the test-only mutations and exit")

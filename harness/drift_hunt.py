@@ -40,6 +40,13 @@ ENGINE_KEYS = ("interval", "exit_interval", "entry_interval")
 REGRESSIONS = Path(__file__).resolve().parents[1] / "tests" / "regressions"
 
 
+def fixture_folder() -> Path:
+    """Where a hunt saves what it finds: ``$DRIFTGATE_FIXTURE_DIR`` or ``tests/regressions``."""
+    import os
+
+    return Path(os.environ.get("DRIFTGATE_FIXTURE_DIR") or REGRESSIONS)
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """A seeded synthetic market (harness.data.synth_market) with funding."""
@@ -251,7 +258,7 @@ def write_fixture(example: HuntExample, report: DriftReport, folder: Path = REGR
         "expect_on_gpu_sim": "ZERO" if mutation else "ZERO (after the fix)",
         "note": note,
     }
-    return write_text_atomic(Path(folder) / f"{name}.json", json.dumps(meta, indent=2) + "\n")
+    return write_text_atomic(Path(folder) / f"{name}.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
 
 def load_fixture(json_path: Path) -> tuple[HuntExample, dict]:
@@ -275,6 +282,7 @@ def fixtures(folder: Path = REGRESSIONS) -> list[Path]:
 class HuntResult:
     examples: int = 0
     rejected: int = 0
+    traded: int = 0             # examples on which engine_ref produced at least one record
     drifting: int = 0
     seconds: float = 0.0
     example: HuntExample | None = None
@@ -288,8 +296,8 @@ class HuntResult:
         return self.example is not None
 
     def line(self) -> str:
-        base = (f"drift hunt: {self.examples} examples ({self.rejected} rejected by both loaders), "
-                f"{self.drifting} drifting, {self.seconds:.0f} s")
+        base = (f"drift hunt: {self.examples} examples ({self.traded} trading, {self.rejected} rejected by both "
+                f"loaders), {self.drifting} drifting, {self.seconds:.0f} s")
         if self.report is not None:
             base += f"; shrunk to {self.reduced.n_leaves if self.reduced else '?'} leaves, " \
                     f"{self.reduced.data.days if self.reduced else '?'} days: {self.report.short()}"
@@ -314,7 +322,12 @@ def hunt(sim=None, max_examples: int = 20, seed: int = 0, *, fixture_folder: Pat
     with tempfile.TemporaryDirectory(prefix="driftgate-hunt-") as tmp:
         folder = Path(tmp)
 
+        seen_bad: set[str] = set()
+
         def condition(ex: HuntExample) -> bool:
+            key = repr(ex)
+            if key in seen_bad:
+                return True             # hypothesis replays the examples it kept: stay consistent
             if found_at and time.perf_counter() - found_at[0] > shrink_budget_s:
                 return False            # shrink budget spent: accept no further (smaller) examples
             rep = check(ex, sim, folder)
@@ -322,10 +335,13 @@ def hunt(sim=None, max_examples: int = 20, seed: int = 0, *, fixture_folder: Pat
                 res.examples += 1
                 res.classes[rep.klass] = res.classes.get(rep.klass, 0) + 1
                 res.rejected += rep.klass == REJECTED
+                res.traded += bool(rep.ref is not None and rep.ref.trades)
             bad = rep.drift and rep.klass != REJECTED
-            if bad and not found_at:
-                found_at.append(time.perf_counter())
-                res.drifting += 1
+            if bad:
+                seen_bad.add(key)
+                if not found_at:
+                    found_at.append(time.perf_counter())
+                    res.drifting += 1
             return bad
 
         cfg = settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,

@@ -313,9 +313,11 @@ class FirstDivergence:
                 out.append(f"  {who:<15} {_record_text(rec)}")
         if self.fields and self.ref_record and self.sim_record:
             for f in self.fields:
-                out.append(f"    {f}: engine_ref={self.ref_record.get(f)!r} {self.sim_engine}={self.sim_record.get(f)!r}")
+                out.append(f"    {f}: engine_ref={self.ref_record.get(f)!r} "
+                           f"{self.sim_engine}={self.sim_record.get(f)!r}")
         if self.symbol or self.index >= 0:
-            out.append(f"  position before {self.before.position(self.symbol).text()}; balance {'-' if self.before.balance is None else repr(self.before.balance)}; "
+            bal = "-" if self.before.balance is None else repr(self.before.balance)
+            out.append(f"  position before {self.before.position(self.symbol).text()}; balance {bal}; "
                        f"open: {', '.join(self.before.open_symbols) or 'none'}")
             if self.after_ref is not None:
                 out.append(f"  after engine_ref {self.after_ref.text()}")
@@ -337,7 +339,8 @@ class FirstDivergence:
         if self.non_default:
             shown = ", ".join(f"{p}={v!r}" for p, v in self.non_default[:20])
             more = f", … {len(self.non_default) - 20} more" if len(self.non_default) > 20 else ""
-            out.append(f"  config ≠ defaults ({self.symbol or 'portfolio'}, {len(self.non_default)} keys): {shown}{more}")
+            out.append(f"  config ≠ defaults ({self.symbol or 'portfolio'}, {len(self.non_default)} keys): "
+                       f"{shown}{more}")
         else:
             out.append(f"  config ≠ defaults ({self.symbol or 'portfolio'}): none")
         return out
@@ -375,8 +378,10 @@ class DriftReport:
             return f"REJECTED ({self.note})"
         if self.klass == CONFIG:
             paths = sorted({d.path for d in self.config_drifts})
-            return f"CONFIG: {len(self.config_drifts)} leaves differ ({', '.join(paths[:4])}{' …' if len(paths) > 4 else ''})" \
-                if self.config_drifts else f"CONFIG: {self.note}"
+            if not self.config_drifts:
+                return f"CONFIG: {self.note}"
+            more = " …" if len(paths) > 4 else ""
+            return f"CONFIG: {len(self.config_drifts)} leaves differ ({', '.join(paths[:4])}{more})"
         return describe(self.verdict) if self.verdict is not None else self.klass
 
 
@@ -452,12 +457,11 @@ def _safe(fn, default):
         return default
 
 
-def config_check(case: Case, sim_engine) -> tuple[list[Drift], str | None]:
-    """Config parity of the case (every symbol and the portfolio); an error string when a loader fails."""
+def config_check(case: Case, sim_engine) -> list[Drift]:
+    """Config parity of the case (every symbol and the portfolio; the engine's params hook applied)."""
     pc = ParityCase(case.name, case.yaml_path, case.symbols, case.run.strategy_mode, case.run.run_mode,
                     tuple(case.sweep_paths), tuple(case.sweep_codes))
-    _, drifts = compare_case(pc, None, getattr(sim_engine, "params_hook", None))
-    return drifts, None
+    return compare_case(pc, None, getattr(sim_engine, "params_hook", None))[1]
 
 
 _REF_RUNS: "OrderedDict[tuple, EngineRun]" = OrderedDict()
@@ -501,7 +505,7 @@ def classify(case: Case, sim_engine, ref: EngineRun | None = None, sim: EngineRu
     errors: dict[str, str] = {}
     drifts: list[Drift] = []
     try:
-        drifts, _ = config_check(case, sim_engine)
+        drifts = config_check(case, sim_engine)
     except DriftgateError as exc:
         errors["config"] = f"{type(exc).__name__}: {exc}"
     if ref is None:

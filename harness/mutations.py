@@ -224,66 +224,74 @@ def _catalogue() -> dict[str, Mutation]:
         Mutation("ignore_axis:trade.tp_partial_atr_mult", "param",
                  "gpu_sim's loader ignores trade.tp_partial_atr_mult: the packed column always holds the "
                  "default 0.0 (partial TP at the full TP level, no TP of the remainder).",
-                 Expect("config parity", ("CONFIG",), {"path": "trade.tp_partial_atr_mult"}),
+                 Expect("config parity", ("CONFIG",), {"path": "trade.tp_partial_atr_mult"}, "config:shipped"),
                  params_hook=ignore_axis("trade.tp_partial_atr_mult")),
         Mutation("swap_columns:rsi_exit_ub_lo/hi_profit", "param",
                  "gpu_sim's packer swaps the columns of trade.rsi_exit_ub_lo_profit and "
                  "trade.rsi_exit_ub_hi_profit (the RSI-overextension upper bounds of the two profit bands).",
-                 Expect("config parity", ("CONFIG",), {"path": "trade.rsi_exit_ub_lo_profit"}),
+                 Expect("config parity", ("CONFIG",), {"path": "trade.rsi_exit_ub_lo_profit"}, "config:shipped"),
                  params_hook=swap_axes("trade.rsi_exit_ub_lo_profit", "trade.rsi_exit_ub_hi_profit")),
         Mutation("funding_sign_flipped", "host",
                  "gpu_sim's host packs funding rates with the wrong sign (positive = shorts pay longs).",
-                 Expect("trade parity", ("NUMERIC",), {"action": "FUNDING", "field": "pnl", "event": "F"}),
+                 Expect("trade parity", ("STATE_MACHINE", "NUMERIC"), {"action": "FUNDING", "event": "F"},
+                        "trade:shipped/-"),
                  inputs_hook=_negate_funding),
         Mutation("atr_float32", "host",
                  "gpu_sim's indicator precompute stores Wilder's ATR (and its average) in float32: every value "
                  "rounded through np.float32 (float32 precision in the indicator arrays).",
-                 Expect("trade parity", ("NUMERIC", "STATE_MACHINE"), {"indicator": "atr"}),
+                 Expect("trade parity", ("NUMERIC", "STATE_MACHINE"), {"indicator": "atr"}, "trade:shipped/-"),
                  ind_hook=_float32_atr),
         Mutation("exit_priority_swapped", "code",
                  "evaluate_exits checks the smart exits (trend breakdown … RSI overextension) before the "
                  "take profit: the spec's priority glitch → SL → trailing → TP → smart is broken.",
-                 Expect("trade parity", ("STATE_MACHINE",), {"field": "reason"}),
+                 Expect("trade parity", ("STATE_MACHINE",), {"field": "reason", "reason": "Take Profit (Partial)"},
+                        "trade:shipped/conservative"),
                  patches=code["exit_priority_swapped"]),
         Mutation("breadth_filter_non_strict", "code",
                  "transform_signal neutralises a BUY while breadth <= breadth_block_long_below (the spec "
                  "says strictly below): a strict comparison made non-strict.",
-                 Expect("sensitivity", ("DRIFTING",), {"axis": "market_regime.breadth_block_long_below"}),
+                 Expect("sensitivity", ("DRIFTING",),
+                        {"axis": "market_regime.breadth_block_long_below", "action": "OPEN"},
+                        "axis:market_regime.breadth_block_long_below"),
                  patches=code["breadth_filter_non_strict"]),
         Mutation("breakeven_not_latched", "code",
                  "update_position_state never latches the breakeven stop: the breakeven floor holds only "
                  "while profit is above breakeven_start_atr (D14 broken).",
-                 Expect("sensitivity", ("DRIFTING",), {"axis": "trade.breakeven_start_atr"}),
+                 Expect("sensitivity", ("DRIFTING",), {"axis": "trade.breakeven_start_atr", "reason": "Stop Loss"},
+                        "axis:trade.breakeven_start_atr"),
                  patches=code["breakeven_not_latched"]),
         Mutation("trailing_ratchet_loosens", "code",
                  "update_position_state moves the stored trailing level to every new level, also when it is "
                  "looser than the stored one (the ratchet of §5.2 loosens).",
-                 Expect("trade parity", ("STATE_MACHINE",), {"reason": "Trailing Stop"}),
+                 Expect("trade parity", ("STATE_MACHINE",), {"reason": "Trailing Stop"}, "trade:shipped/-"),
                  patches=code["trailing_ratchet_loosens"]),
         Mutation("pesc_clock_ignored", "code",
                  "pesc_blocked ignores the post-exit same-direction cooldown clock: a same-side re-entry "
                  "right after an exit is never blocked (D16 broken).",
-                 Expect("sensitivity", ("DRIFTING",), {"axis": "trade.reentry_cooldown_minutes"}),
+                 Expect("sensitivity", ("DRIFTING",), {"axis": "trade.reentry_cooldown_minutes", "action": "OPEN"},
+                        "axis:trade.reentry_cooldown_minutes"),
                  patches=code["pesc_clock_ignored"]),
         Mutation("fee_on_unslipped_notional", "code",
                  "open_position charges the taker fee on the unslipped notional (size × decision price) "
                  "instead of size × fill (D24).",
-                 Expect("trade parity", ("NUMERIC",), {"action": "OPEN", "field": "fee_usd"}),
+                 Expect("trade parity", ("NUMERIC",), {"action": "OPEN", "field": "fee_usd"}, "trade:shipped/-"),
                  patches=code["fee_on_unslipped_notional"]),
         Mutation("slippage_entries_only", "code",
                  "apply_exit fills exits at the unslipped close: slippage applied to entries only (D24).",
-                 Expect("trade parity", ("NUMERIC",), {"action": "CLOSE", "field": "price"}),
+                 Expect("trade parity", ("NUMERIC",), {"action": ("REDUCE", "CLOSE"), "field": "price"},
+                        "trade:shipped/-"),
                  patches=code["slippage_entries_only"]),
         Mutation("float32_equity_sum", "code",
                  "equity() accumulates the unrealised PnL in float32 (each partial sum rounded through "
                  "np.float32): a float32 accumulation in a sum.",
-                 Expect("trade parity", ("NUMERIC", "STATE_MACHINE"), {"field": "equity"}),
+                 Expect("trade parity", ("NUMERIC",), {"action": "OPEN", "field": "size"}, "trade:shipped/-"),
                  patches=code["float32_equity_sum"]),
         Mutation("exit_view_reads_bar_k", "code",
                  "exit_subbar_step builds the sub-bar view on the snapshot of the main bar in progress "
                  "(bar k) instead of the latest closed one (k − 1): an off-by-one sub-bar window that "
                  "looks ahead.",
-                 Expect("trade parity", ("STATE_MACHINE", "NUMERIC"), {"event": "X"}),
+                 Expect("trade parity", ("STATE_MACHINE", "NUMERIC"), {"event": "X", "action": "CLOSE"},
+                        "trade:shipped/-"),
                  patches=code["exit_view_reads_bar_k"]),
     ]
     return {x.name: x for x in m}
@@ -299,6 +307,11 @@ def catalogue() -> dict[str, Mutation]:
 
 
 def mutation(name: str) -> Mutation:
+    """The mutation called ``name`` (KeyError listing the known names otherwise)."""
+    return _by_name(name)
+
+
+def _by_name(name: str) -> Mutation:
     cat = catalogue()
     if name not in cat:
         raise KeyError(f"unknown mutation {name!r}; known: {', '.join(cat)}")
@@ -331,7 +344,7 @@ class SimEngine:
 
     def __init__(self, mutation: Mutation | str | None = None, record_capacity: int = 4096) -> None:
         if isinstance(mutation, str):
-            mutation = globals()["mutation"](mutation)
+            mutation = _by_name(mutation)
         self.mutation = mutation
         self.record_capacity = record_capacity
 
@@ -385,19 +398,20 @@ class SimEngine:
 
             return sim_runs(yaml_path, inputs, run, sweep_paths=sweep_paths, sweep_codes=sweep_codes,
                             record_capacity=self.record_capacity)
-        from gpu_sim.simulate_cpu import KERNEL_ARGS, _simulate_all, allocate, result_from
+        from gpu_sim.simulate_cpu import allocate, result_from, run_kernel
         from harness.engines import _sim_metrics
 
         prep = self.prepare(yaml_path, inputs, run, sweep_paths=sweep_paths, sweep_codes=sweep_codes)
         batch, k = prep.batch, prep.kernel_inputs
-        args = allocate(batch.params, batch.portfolio, prep.sets.set_ids, prep.ind, k,
-                        record_capacity=self.record_capacity, equity_curve=True)
         if self.mutation.needs_build:
+            args = allocate(batch.params, batch.portfolio, prep.sets.set_ids, prep.ind, k,
+                            record_capacity=self.record_capacity, equity_curve=True)
             with _LOCK:
                 mutant_kernel().run(args, self.mutation.name, k)
-        else:
-            _simulate_all(*(args[name] for name in KERNEL_ARGS))
-        res = result_from(args, k, True)
+            res = result_from(args, k, True)
+        else:                       # the production launch on the corrupted params / inputs
+            res = run_kernel(batch.params, batch.portfolio, prep.sets.set_ids, prep.ind, k,
+                             record_capacity=self.record_capacity, equity_curve=True)
         return [EngineRun(self.name, res.records(c), res.equity_curve(c), float(res.metrics_of(c)["final_balance"]),
                           bool(res.overflow[c]), metrics=_sim_metrics(res.metrics_of(c)))
                 for c in range(res.metrics.shape[0])]
@@ -417,12 +431,11 @@ class SimEngine:
 PRODUCTION = SimEngine()
 
 
-def engines_for(names: Sequence[str] | None = None) -> list[SimEngine]:
-    """SimEngines of the named mutations (all when ``names`` is None)."""
-    return [SimEngine(m) for m in (catalogue() if names is None else names)]
-
-
 # ---- does a report name the expected place? ----------------------------------------------------------------
+
+def _prefixes(want: object) -> tuple[str, ...]:
+    return tuple(str(w) for w in want) if isinstance(want, (tuple, list)) else (str(want),)
+
 
 def place_mismatches(expect: Expect, place: Mapping[str, object], axis: str | None = None) -> list[str]:
     """What of ``expect.place`` a first-divergence ``place()`` (plus the DRIFTING axis) does not name;
@@ -435,9 +448,9 @@ def place_mismatches(expect: Expect, place: Mapping[str, object], axis: str | No
             bad.append(f"axis {want!r} is not the drifting axis {axis!r}")
         elif key == "field" and want not in place.get("fields", ()):
             bad.append(f"field {want!r} not among {place.get('fields')}")
-        elif key == "action" and not any(str(a).startswith(str(want)) for a in place.get("actions", ())):
+        elif key == "action" and not any(str(a).startswith(_prefixes(want)) for a in place.get("actions", ())):
             bad.append(f"no action starting {want!r} in {place.get('actions')}")
-        elif key == "reason" and not any(str(r).startswith(str(want)) for r in place.get("reasons", ())):
+        elif key == "reason" and not any(str(r).startswith(_prefixes(want)) for r in place.get("reasons", ())):
             bad.append(f"no reason starting {want!r} in {place.get('reasons')}")
         elif key == "event" and want not in place.get("steps", ()):
             bad.append(f"event {want!r} not among the steps at τ {place.get('steps')}")
@@ -474,7 +487,8 @@ def probe_case(name: str):
 
     pool = default_cases()
     if name.startswith("gen-"):
-        pool = generated_cases(int(name.split("-")[2]) + 1, int(name.split("-")[1]), Path(_tf.mkdtemp(prefix="driftgate-probe-")))
+        _, seed, index, _ = name.split("-", 3)
+        pool = generated_cases(int(index) + 1, int(seed), Path(_tf.mkdtemp(prefix="driftgate-probe-")))
     for tc in pool:
         if tc.name == name:
             return Case(tc.name, tc.yaml_path, market(tc.market), tc.run, market=tc.market)

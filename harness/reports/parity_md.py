@@ -104,10 +104,11 @@ def equity_png(report: DriftReport) -> bytes:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
-    for run, style, label in ((report.ref, "-", "engine_ref"), (report.sim, "--", report.sim.engine if report.sim
-                                                                                  else "gpu_sim")):
+    for run, style in ((report.ref, "-"), (report.sim, "--")):
         if run is None or not run.equity_curve:
             continue
+        label = "engine_ref" if run is report.ref else (
+            f"gpu_sim ({run.engine})" if run.engine in ("cpu", "cuda", "cudasim") else run.engine)
         xs = [datetime.fromtimestamp(t / 1000, tz=timezone.utc) for t, _ in run.equity_curve]
         ax.plot(xs, [e for _, e in run.equity_curve], style, linewidth=1.2, label=label)
     if report.first is not None and report.first.time_ms:

@@ -84,14 +84,18 @@ def sensitivity_png(rows: Sequence[AxisRow]) -> bytes:
     xs = list(range(len(rows)))
     ys = [abs(r.d_pnl) if r.d_pnl is not None and math.isfinite(r.d_pnl) else 0.0 for r in rows]
     ax.bar(xs, ys, color=[colours[r.status] for r in rows], width=0.8)
+    bad = [i for i, r in enumerate(rows) if r.status != LIVE]
+    if bad:                          # DEAD / DRIFTING axes marked on the axis line, whatever their ΔPnL
+        ax.scatter(bad, [0.0] * len(bad), marker="x", s=60, color=[colours[rows[i].status] for i in bad], zorder=3)
     ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0.0, top=max([10.0] + ys) * 2)
     ax.set_xlabel("swept axis (registry order)")
     ax.set_ylabel("|ΔPnL| of the evidence pair [USD]")
     c = counts(rows)
     ax.set_title(f"sensitivity: {c[LIVE]} LIVE, {c[DEAD]} DEAD, {c[DRIFTING]} DRIFTING of {len(rows)} axes")
-    for k, col in colours.items():
-        ax.bar([], [], color=col, label=k)
-    ax.legend()
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=col, label=k) for k, col in colours.items()])
     ax.grid(axis="y", alpha=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
