@@ -22,67 +22,12 @@ from types import SimpleNamespace
 
 from engine_ref.config_loader import load_config
 from engine_ref.context import WindowContext
+from engine_ref.indicators import IndicatorSnapshot
 
 
-@dataclasses.dataclass(frozen=True)
-class Snap:
-    """An immutable snapshot with the §2.12 field names (test double of ``IndicatorSnapshot``)."""
-
-    t: int
-    o: float
-    h: float
-    l: float  # noqa: E741 - the spec's name
-    c: float
-    v: float
-    ema_fast: float
-    ema_slow: float
-    ema_macro: float
-    adx: float
-    adx_pos: float
-    adx_neg: float
-    adx_slope: float
-    bb_upper: float
-    bb_lower: float
-    bb_width: float
-    bb_width_avg: float
-    bb_width_ratio: float
-    atr: float
-    atr_slope: float
-    avg_atr: float
-    rsi: float
-    stoch_k: float
-    stoch_d: float
-    macd_hist: float
-    prev_macd_hist: float
-    prev2_macd_hist: float
-    prev3_macd_hist: float
-    vol_sma: float
-    vol_trend: bool
-    prev_close: float
-    prev_ema_fast: float
-    prev_ema_slow: float
-    prev_volume: float
-    prev_vol_sma: float
-    prev_vol_trend: bool
-    ema_slow_slope_pct: float
-    bar_index: int
-
-    @property
-    def open(self) -> float:
-        return self.o
-
-    @property
-    def high(self) -> float:
-        return self.h
-
-    @property
-    def low(self) -> float:
-        return self.l
-
-    @property
-    def close(self) -> float:
-        return self.c
-
+#: The real snapshot type (the §2.12 field names, frozen): tests build it directly, so a field
+#: added to or renamed in the indicator layer cannot leave a test double behind.
+Snap = IndicatorSnapshot
 
 BULL = Snap(
     t=1_700_000_000_000, o=100.6, h=101.2, l=100.4, c=101.0, v=100.0,
