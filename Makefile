@@ -12,7 +12,7 @@ DEMO_DATA := data/demo.sqlite
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,factory]"
+	$(PY) -m pip install -q -e ".[dev,factory,cluster]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

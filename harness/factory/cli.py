@@ -3,6 +3,7 @@
     driftgate sweep   --spec sweeps/full_144v.yaml --profile smoke|daily|weekly|deep [--trials N]
                       [--sampler tpe|cmaes|qmc|random|optuna-tpe] [--backend ref|cpu|cuda|toy]
                       [--storage URL] [--seed S] [--out RUN_DIR] --candles PATH
+                      [--cluster local:N|tcp://HOST:PORT] [--in-flight K]
     driftgate promote RUN_DIR
     driftgate factory --profile P [--out RUN_DIR] --candles PATH   (= sweep + promote)
 
@@ -34,6 +35,10 @@ def _sweep_args(p: argparse.ArgumentParser, need_spec: bool) -> None:
     p.add_argument("--storage", help="optuna storage URL (default: journal file in the run dir; "
                    "sqlite:///..., postgresql://...)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--cluster", help="fan batches out on Dask: local:N (N worker processes here) or "
+                   "tcp://SCHEDULER:PORT (see README 'Scaling out'); default: this process")
+    p.add_argument("--in-flight", type=int, help="sampler batches out at once (default: 2 x workers on a "
+                   "cluster, else 1; recorded, a resume keeps it)")
     p.add_argument("--workers", type=int, default=default_workers(), help="processes for engine_ref work")
     p.add_argument("--out", help="run directory (default runs/<UTC date>/<run id>/); an existing one resumes")
     p.add_argument("--runs-root", default="runs")
@@ -68,7 +73,8 @@ def _job(args: argparse.Namespace):
                        taker_fee_bps=args.taker_fee_bps, from_ts=args.from_ts, to_ts=args.to_ts)
     run_dir = Path(args.out) if args.out else new_run_dir(Path(args.runs_root))
     return SweepJob(run_dir, prof, spec_path, Path(args.candles), Path(args.config) if args.config else DEFAULT_BASE,
-                    args.backend, args.storage, max(1, args.workers), params, not args.no_progress, args.profile)
+                    args.backend, args.storage, max(1, args.workers), params, not args.no_progress, args.profile,
+                    args.cluster, args.in_flight)
 
 
 def _print_sweep(job, res) -> None:
@@ -80,6 +86,11 @@ def _print_sweep(job, res) -> None:
           f"sampler {share:.1f} % of wall time")
     if best >= 0:
         print(f"best score {res.scores[best]:.6g} at trial {int(res.index[best])}")
+    ex = res.executor_stats
+    if ex.get("executor") == "dask":
+        print(f"cluster {ex['cluster']}: {ex['workers_at_start']} workers, {ex['batches']} batches "
+              f"(by worker {sorted(ex['by_worker'].values(), reverse=True)}), in flight {ex['in_flight']}, "
+              f"{ex['workers_lost']} workers lost, {ex['resubmitted']} batches resubmitted")
     print(f"run dir: {job.run_dir}  storage: {res.storage_url}")
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import DriftgateError
-from harness.factory.evaluators import Evaluator, RefEvaluator, SimEvaluator, ToyEvaluator
+from harness.factory.cluster import EvaluatorSpec
+from harness.factory.evaluators import Evaluator
+from harness.factory.executors import Executor, InlineExecutor
 from harness.factory.gate import TradeParityFn
 from harness.factory.profiles import Profile
 from harness.factory.run_dir import copy_inputs, git_revision, read_meta, schema_hash, update_meta
@@ -39,21 +41,31 @@ class SweepJob:
     params: RunParams = field(default_factory=RunParams)
     progress: bool = True
     requested_profile: str = ""
+    cluster: str | None = None          # local:N | tcp://HOST:PORT (Dask); None = this process
+    in_flight: int | None = None        # batches out at once (None: 2 x workers on a cluster, else 1)
+
+
+def evaluator_spec(job: SweepJob, space: SearchSpace) -> EvaluatorSpec:
+    """The picklable description every evaluator of this job is built from (here or on a worker)."""
+    if job.backend not in BACKENDS and job.backend != "cudasim":
+        raise DriftgateError(f"--backend {job.backend!r}: unknown; fix: one of {', '.join(BACKENDS)}")
+    return EvaluatorSpec(job.backend, tuple(space.paths), str(job.candles),
+                         None if job.base_yaml is None else str(job.base_yaml),
+                         tuple(sorted(dataclasses.asdict(job.params).items())),
+                         workers=job.workers if not job.cluster else 1, toy_seed=job.profile.seed)
 
 
 def make_evaluator(job: SweepJob, space: SearchSpace) -> Evaluator:
-    p = job.params
-    if job.backend == "ref":
-        return RefEvaluator(space.paths, job.base_yaml, job.candles, initial_balance=p.initial_balance,
-                            lookback=p.lookback, taker_fee_bps=p.taker_fee_bps, from_ts=p.from_ts, to_ts=p.to_ts,
-                            run_mode=p.run_mode, strategy_mode=p.strategy_mode, workers=job.workers)
-    if job.backend in ("cpu", "cuda", "cudasim"):
-        return SimEvaluator(space.paths, job.base_yaml, job.candles, backend=job.backend,
-                            initial_balance=p.initial_balance, lookback=p.lookback, taker_fee_bps=p.taker_fee_bps,
-                            from_ts=p.from_ts, to_ts=p.to_ts, run_mode=p.run_mode, strategy_mode=p.strategy_mode)
-    if job.backend == "toy":
-        return ToyEvaluator(space.n_axes, seed=job.profile.seed)
-    raise DriftgateError(f"--backend {job.backend!r}: unknown; fix: one of {', '.join(BACKENDS)}")
+    return evaluator_spec(job, space).build()
+
+
+def make_executor(job: SweepJob, space: SearchSpace) -> Executor:
+    """``--cluster``: Dask workers; otherwise the evaluator in this process."""
+    if job.cluster:
+        from harness.factory.cluster import DaskExecutor
+
+        return DaskExecutor(job.cluster, evaluator_spec(job, space))
+    return InlineExecutor(make_evaluator(job, space))
 
 
 def run_sweep_job(job: SweepJob, evaluator: Evaluator | None = None) -> SweepResult:
@@ -72,24 +84,23 @@ def run_sweep_job(job: SweepJob, evaluator: Evaluator | None = None) -> SweepRes
     update_meta(run_dir, profile={"requested": job.requested_profile or prof.name, **dataclasses.asdict(prof)},
                 sweep={"spec": str(job.spec), "base_yaml": None if job.base_yaml is None else str(job.base_yaml),
                        "candles": str(job.candles), "backend": job.backend, "storage": job.storage,
-                       "workers": job.workers, "sampler": prof.sampler, "seed": prof.seed,
+                       "workers": job.workers, "cluster": job.cluster, "sampler": prof.sampler, "seed": prof.seed,
                        "batch_size": prof.batch_size, "trials": prof.trials, "n_axes": space.n_axes,
                        "record_params": prof.record_params},
                 run_params=dataclasses.asdict(job.params))
-    ev = evaluator or make_evaluator(job, space)
+    ex = InlineExecutor(evaluator) if evaluator is not None else make_executor(job, space)
     try:
-        res = run_sweep(space, ev, SweepSettings(run_dir, prof.trials, prof.sampler, prof.seed, prof.batch_size,
-                                                 job.storage, prof.record_params, True, job.base_yaml, job.progress),
-                        extra_meta={"evaluator": ev.describe()})
+        res = run_sweep(space, ex, SweepSettings(run_dir, prof.trials, prof.sampler, prof.seed, prof.batch_size,
+                                                 job.storage, prof.record_params, True, job.base_yaml, job.progress,
+                                                 job.in_flight),
+                        extra_meta={"evaluator": ex.describe()})
     finally:
-        close = getattr(ev, "close", None)
-        if close:
-            close()
+        ex.close()
     best = int(res.scores.argmax()) if len(res.scores) else -1
     update_meta(run_dir, sweep_result={
         "trials": int(len(res.index)), "new_trials": res.new_trials, "resumed_trials": res.resumed_trials,
         "invalid_trials": len(res.errors), "timings_s": res.timings, "sampler_meta": res.sampler_meta,
-        "storage": res.storage_url, "best": None if best < 0 else {"sweep_index": int(res.index[best]),
+        "storage": res.storage_url, "executor": res.executor_stats, "best": None if best < 0 else {"sweep_index": int(res.index[best]),
                                                                    "score": float(res.scores[best])}})
     return res
 

@@ -5,10 +5,14 @@ Every sampler proposes whole batches of index rows ``(n, n_axes)`` and learns fr
 * ``ask(batch_no, first, n)`` — the rows of batch ``batch_no`` whose first trial has sweep index
   ``first``; a pure function of the seed, ``batch_no`` and the batches told so far;
 * ``tell(idx, scores)`` — one finished batch (scores are maximised; non-finite = worst);
-* ``replay(batch_no, first, idx, scores)`` — re-learn a stored batch on resume: re-ask, check the
-  regenerated batch equals the stored one, tell (``optuna-tpe``: tell only, its ask is slow).
+* ``recall(batch_no, first, idx)`` — on resume, re-ask a stored batch and check the regenerated rows
+  equal the stored ones (``optuna-tpe``: no re-ask, its ask is slow); ``replay`` = recall + tell.
 
-So a resumed sweep regenerates exactly the batches an uninterrupted one would have produced.
+A sweep may ask up to ``in_flight`` batches ahead of the oldest untold one (so cluster workers never
+wait for the sampler); tells always come in ask order, and rows of batches in flight count as taken
+for the dedup below. Batch ``b`` is asked exactly when batches ``< b − in_flight + 1`` are told, so
+the stream is a function of (seed, batch size, in_flight) and a resumed sweep regenerates exactly the
+batches an uninterrupted one would have produced, whichever worker evaluated what.
 
 | name         | algorithm                                                                 | cost per trial |
 |--------------|---------------------------------------------------------------------------|----------------|
@@ -68,6 +72,8 @@ class BatchSampler(Protocol):
     def tell(self, idx: np.ndarray, scores: np.ndarray) -> None: ...
 
     def replay(self, batch_no: int, first: int, idx: np.ndarray, scores: np.ndarray) -> None: ...
+
+    def recall(self, batch_no: int, first: int, idx: np.ndarray) -> None: ...
 
     def meta(self) -> dict: ...
 
@@ -142,6 +148,7 @@ class _Base:
         self.space_size = math.prod(int(s) for s in self.sizes[self.free])
         self.dedup = {"duplicates": 0, "resampled": 0, "mutated": 0, "enumerated": 0, "repeated": 0,
                       "exhausted_at_batch": None}
+        self._asked: list[np.ndarray] = []   # row hashes of batches asked and not yet told, in ask order
 
     def _full(self, n: int, free_cols: np.ndarray) -> np.ndarray:
         out = np.zeros((n, len(self.sizes)), dtype=np.int64)
@@ -190,11 +197,27 @@ class _Base:
             rest //= self.sizes[j]
         return self._full(len(numbers), cols)
 
+    def _in_flight_hashes(self) -> np.ndarray:
+        return np.concatenate(self._asked) if self._asked else np.zeros(0, dtype=np.uint64)
+
+    def _hold(self, rows: np.ndarray) -> np.ndarray:
+        """Register an asked batch as in flight (its rows count as taken until it is told)."""
+        self._asked.append(self.seen.hash(rows))
+        return rows
+
     def _unique(self, rows: np.ndarray, batch_no: int, rng: np.random.Generator,
                 redraw: Callable[[int], np.ndarray] | None) -> np.ndarray:
-        """``rows`` with every row that repeats an evaluated row or an earlier row of the batch replaced.
+        """The batch's final rows (:meth:`_unique_rows`), registered as in flight."""
+        return self._hold(self._unique_rows(rows, batch_no, rng, redraw))
 
-        Deterministic: only ``rng`` (the batch's own generator) and the told rows decide. Order of
+    def _unique_rows(self, rows: np.ndarray, batch_no: int, rng: np.random.Generator,
+                     redraw: Callable[[int], np.ndarray] | None) -> np.ndarray:
+        """``rows`` with every row that repeats an evaluated row, a row of a batch still in flight (asked,
+        not told: the sweep may ask ahead, see ``SweepSettings.in_flight``) or an earlier row of the
+        batch replaced.
+
+        Deterministic: only ``rng`` (the batch's own generator), the told rows and the rows in flight
+        decide (with ``in_flight = 1`` nothing is in flight when a batch is asked). Order of
         remedies: ``redraw(k)`` from the sampler's law, mutations of the proposal with 1, 2, ... flipped
         axes, the enumerated unseen rows (spaces <= ``ENUMERATE_MAX``); what is left repeats, at the end
         of the batch (the space is exhausted).
@@ -202,14 +225,15 @@ class _Base:
         rows = np.array(rows, dtype=np.int64, copy=True)
         h = self.seen.hash(rows)
         todo = np.arange(len(rows))
-        bad = self._bad(h, todo, np.zeros(0, dtype=np.uint64))
+        held = self._in_flight_hashes()
+        bad = self._bad(h, todo, held)
         if not bad.any():
             return rows
         self.dedup["duplicates"] += int(bad.sum())
         proposal = rows.copy()
         rounds = 0
         while bad.any():
-            fixed = h[todo[~bad]] if rounds == 0 else np.concatenate([fixed, h[todo[~bad]]])
+            fixed = np.concatenate([held, h[todo[~bad]]]) if rounds == 0 else np.concatenate([fixed, h[todo[~bad]]])
             todo = todo[bad]
             k = len(todo)
             if self.space_size - len(self.seen) - len(fixed) < k or rounds >= _MAX_ROUNDS:
@@ -250,6 +274,8 @@ class _Base:
 
     def _remember(self, idx: np.ndarray, scores: np.ndarray) -> np.ndarray:
         h = self.seen.hash(idx)
+        if self._asked and np.array_equal(self._asked[0], h):
+            self._asked.pop(0)           # the oldest batch in flight is told (tells come in ask order)
         self.seen.add(h, scores)
         return h
 
@@ -257,12 +283,16 @@ class _Base:
     def tell(self, idx: np.ndarray, scores: np.ndarray) -> None:
         self._remember(idx, scores)
 
-    def replay(self, batch_no: int, first: int, idx: np.ndarray, scores: np.ndarray) -> None:
+    def recall(self, batch_no: int, first: int, idx: np.ndarray) -> None:
+        """Re-ask a stored batch on resume and check it equals the stored rows (it is then in flight)."""
         again = self.ask(batch_no, first, len(idx))
         if not np.array_equal(again, idx):
             raise SweepError(f"<resume>: {self.name} regenerated a different batch {batch_no} than the stored "
                              "one; the sampler or its library changed since the sweep started; fix: start a "
                              "new run")
+
+    def replay(self, batch_no: int, first: int, idx: np.ndarray, scores: np.ndarray) -> None:
+        self.recall(batch_no, first, idx)
         self.tell(idx, scores)
 
     @property
@@ -346,6 +376,9 @@ class CmaBatchSampler(_Base):
             return np.array([cma.ask() for _ in range(n)])
 
     def ask(self, batch_no: int, first: int, n: int) -> np.ndarray:
+        if self._pending is not None:
+            raise SweepError("--sampler cmaes learns one generation per batch, so it cannot ask a batch ahead "
+                             "of the last one's scores; fix: --in-flight 1 (or another sampler for a cluster)")
         xs = self._sample(n)
         u = 1.0 - np.abs(np.mod(xs[:, :len(self.free)], 2.0) - 1.0)   # reflect into [0, 1]
         cols = np.minimum((u * self.sizes[self.free]).astype(np.int64), self.sizes[self.free] - 1)
@@ -580,7 +613,11 @@ class OptunaTpeSampler(_Base):
         self.hist.add(idx, scores, h)
         self.told += len(scores)
 
+    def recall(self, batch_no: int, first: int, idx: np.ndarray) -> None:
+        self._hold(np.asarray(idx, dtype=np.int64))     # no re-ask: it costs what the sweep cost
+
     def replay(self, batch_no: int, first: int, idx: np.ndarray, scores: np.ndarray) -> None:
+        self.recall(batch_no, first, idx)
         self.tell(idx, scores)
 
     def meta(self) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 
 from harness.errors import SweepError
 from harness.factory.evaluators import COL, METRICS, Evaluator
+from harness.factory.executors import BatchResult, Executor, InlineExecutor
 from harness.factory.samplers import make_sampler
 from harness.factory.space import SearchSpace
 from harness.factory.storage import RunLock, TrialLog, TrialRecord, storage_url_for
@@ -54,6 +55,7 @@ class SweepSettings:
     baseline: bool = True
     base_yaml: Path | None = None
     progress: bool = True
+    in_flight: int | None = None     # batches out at once; None: 2 x workers on a cluster, else 1
 
 
 @dataclass
@@ -72,6 +74,7 @@ class SweepResult:
     timings: dict[str, float] = field(default_factory=dict)
     sampler_meta: dict = field(default_factory=dict)
     storage_url: str = ""
+    executor_stats: dict = field(default_factory=dict)
 
     def best_curve(self) -> np.ndarray:
         """Best score after each trial (sweep-index order; −inf until a valid one)."""
@@ -106,105 +109,172 @@ class _Progress:
             self.bar.close()
 
 
-def run_sweep(space: SearchSpace, evaluator: Evaluator, settings: SweepSettings,
+def run_sweep(space: SearchSpace, evaluator: Evaluator | Executor, settings: SweepSettings,
               extra_meta: dict | None = None) -> SweepResult:
-    """Run (or resume) the sweep into its optuna storage; returns every finished trial."""
+    """Run (or resume) the sweep into its optuna storage; returns every finished trial.
+
+    ``evaluator`` is an :class:`Evaluator` (run in this process) or an :class:`Executor` (a cluster).
+    Up to ``in_flight`` batches are out at once; results are recorded as they arrive and told to the
+    sampler in batch order (see the samplers module), so the trials do not depend on the executor.
+    """
     t_start = time.perf_counter()
+    ex: Executor = evaluator if hasattr(evaluator, "submit") else InlineExecutor(evaluator)  # type: ignore[assignment]
     url = storage_url_for(settings.run_dir, settings.storage)
     sampler = make_sampler(settings.sampler, space.sizes, settings.seed, settings.batch_size,
                            space.distributions() if settings.sampler == "optuna-tpe" else None, space.paths)
+    default_depth = settings.in_flight or (2 * ex.workers if ex.workers > 1 else 1)
     meta = {"space_hash": space.space_hash(), "paths": list(space.paths), "sampler": settings.sampler,
             "seed": settings.seed, "batch_size": settings.batch_size, "metric_names": list(METRICS),
             "baseline": settings.baseline, "objective": "sweep_score v1 (pnl x (1-min(dd,1)), -0.5|r| if "
-            f"trades < {SWEEP_MIN_TRADES})", "sampler_meta": sampler.meta(), **(extra_meta or {})}
+            f"trades < {SWEEP_MIN_TRADES})", "in_flight": default_depth, "sampler_meta": sampler.meta(),
+            **(extra_meta or {})}
     t = {"sampler": 0.0, "evaluate": 0.0, "storage": 0.0, "resume": 0.0}
     with RunLock(settings.run_dir):
         t0 = time.perf_counter()
         log = TrialLog(url, meta, space, RESUME_KEYS)
+        depth = _resolve_depth(url, log.meta, meta, settings.in_flight)
+        if depth > 1 and settings.sampler == "cmaes":
+            raise SweepError(f"--sampler cmaes with --in-flight {depth}: CMA-ES learns one generation per batch; "
+                             "fix: --in-flight 1 (a cluster then runs one batch at a time) or another sampler")
         done = log.load()
         t["resume"] += time.perf_counter() - t0
         resumed = sum(1 for i in done if i < settings.trials)
         errors = {i: r.error for i, r in done.items() if r.error}
-        new = 0
         best = max((r.score for r in done.values() if r.score is not None and np.isfinite(r.score)),
                    default=-np.inf)
-        bar = _Progress(settings.trials, resumed, settings.progress)
+        loop = _Loop(space, sampler, ex, log, settings, done, errors, t, _Progress(settings.trials, resumed,
+                                                                                  settings.progress), best)
         try:
-            if settings.baseline and 0 not in done and settings.trials >= 1:
-                codes = space.baseline_codes(settings.base_yaml)[None, :]
-                recs, secs = _evaluate(evaluator, codes, [0], [None])
-                t["evaluate"] += secs
-                t0 = time.perf_counter()
-                log.append(recs, record_params=False)
-                t["storage"] += time.perf_counter() - t0
-                for r in recs:
-                    done[r.index] = r
-                    errors.update({r.index: r.error} if r.error else {})
-                new += 1
-                best = max(best, recs[0].score if recs[0].score is not None else -np.inf)
-                bar.update(1, best)
-            for b, (first, n) in enumerate(batch_bounds(settings.trials, settings.batch_size, settings.baseline)):
-                have = [i for i in range(first, first + n) if i in done]
-                if len(have) == n:
-                    t0 = time.perf_counter()
-                    idx = np.array([done[i].idx for i in range(first, first + n)])
-                    sampler.replay(b, first, idx, np.array([_score(done[i]) for i in range(first, first + n)]))
-                    t["resume"] += time.perf_counter() - t0
-                    continue
-                t0 = time.perf_counter()
-                idx = sampler.ask(b, first, n)
-                t["sampler"] += time.perf_counter() - t0
-                for i in have:
-                    if not np.array_equal(done[i].idx, idx[i - first]):
-                        raise SweepError(f"{url}: cannot resume: stored trial {i} differs from the regenerated "
-                                         "batch (sampler, seed or code changed); fix: start a new run directory")
-                missing = [i for i in range(first, first + n) if i not in done]
-                rows = idx[[i - first for i in missing]]
-                recs, secs = _evaluate(evaluator, space.codes(rows), missing, list(rows))
-                t["evaluate"] += secs
-                t0 = time.perf_counter()
-                log.append(recs, record_params=settings.record_params)
-                t["storage"] += time.perf_counter() - t0
-                for r in recs:
-                    done[r.index] = r
-                    if r.error:
-                        errors[r.index] = r.error
-                new += len(recs)
-                scores = np.array([_score(done[i]) for i in range(first, first + n)])
-                t0 = time.perf_counter()
-                sampler.tell(idx, scores)
-                t["sampler"] += time.perf_counter() - t0
-                best = max(best, float(np.max(scores)))
-                bar.update(len(recs), best)
+            loop.run(depth)
         finally:
-            bar.close()
+            loop.bar.close()
     result = _collect(done, settings.trials, space, errors)
-    result.new_trials, result.resumed_trials = new, resumed
+    result.new_trials, result.resumed_trials = loop.new, resumed
     t["total"] = time.perf_counter() - t_start
     result.timings, result.sampler_meta, result.storage_url = t, sampler.meta(), url
+    result.executor_stats = {**ex.stats(), "in_flight": depth}
     return result
+
+
+def _resolve_depth(url: str, stored: dict, fresh: dict, requested: int | None) -> int:
+    """The run's ``in_flight``: a new run's setting, or the stored one on resume (1 for older runs)."""
+    if stored is fresh:
+        return int(fresh["in_flight"])
+    have = int(stored.get("in_flight", 1))
+    if requested is not None and int(requested) != have:
+        raise SweepError(f"{url}: cannot resume: in_flight was {have}, now {requested} (it shapes the sampler's "
+                         f"stream); fix: --in-flight {have}, or a new run directory")
+    return have
+
+
+class _Loop:
+    """The sweep's ask / submit / record / tell schedule (one object per ``run_sweep`` call)."""
+
+    def __init__(self, space: SearchSpace, sampler, ex: Executor, log: TrialLog, settings: SweepSettings,
+                 done: dict[int, TrialRecord], errors: dict[int, str], t: dict[str, float], bar: _Progress,
+                 best: float) -> None:
+        self.space, self.sampler, self.ex, self.log, self.settings = space, sampler, ex, log, settings
+        self.done, self.errors, self.t, self.bar, self.best = done, errors, t, bar, best
+        self.bounds = batch_bounds(settings.trials, settings.batch_size, settings.baseline)
+        self.asked: dict[int, np.ndarray] = {}          # batch -> its index rows, until told
+        self.out: dict[int, tuple[list[int], list]] = {}  # submitted key -> (sweep indices, idx rows)
+        self.new = 0
+
+    def run(self, depth: int) -> None:
+        s = self.settings
+        if s.baseline and 0 not in self.done and s.trials >= 1:
+            self._submit(-1, self.space.baseline_codes(s.base_yaml)[None, :], [0], [None])
+        n_ask = n_tell = 0
+        nb = len(self.bounds)
+        while True:
+            while n_ask < nb and n_ask - n_tell < depth:
+                self._ask(n_ask)
+                n_ask += 1
+            if n_tell < nb and n_tell not in self.out and self._complete(n_tell):
+                self._tell(n_tell)
+                n_tell += 1
+                continue
+            if not self.out:
+                break
+            t0 = time.perf_counter()
+            res = self.ex.wait()
+            self.t["evaluate"] += time.perf_counter() - t0
+            self._record(res)
+
+    def _complete(self, b: int) -> bool:
+        first, n = self.bounds[b]
+        return all(i in self.done for i in range(first, first + n))
+
+    def _ask(self, b: int) -> None:
+        first, n = self.bounds[b]
+        have = [i for i in range(first, first + n) if i in self.done]
+        t0 = time.perf_counter()
+        if len(have) == n:
+            idx = np.array([self.done[i].idx for i in range(first, first + n)])
+            self.sampler.recall(b, first, idx)
+            self.t["resume"] += time.perf_counter() - t0
+            self.asked[b] = idx
+            return
+        idx = self.sampler.ask(b, first, n)
+        self.t["sampler"] += time.perf_counter() - t0
+        for i in have:
+            if not np.array_equal(self.done[i].idx, idx[i - first]):
+                raise SweepError(f"{self.log.url}: cannot resume: stored trial {i} differs from the regenerated "
+                                 "batch (sampler, seed or code changed); fix: start a new run directory")
+        self.asked[b] = idx
+        missing = [i for i in range(first, first + n) if i not in self.done]
+        rows = idx[[i - first for i in missing]]
+        self._submit(b, self.space.codes(rows), missing, list(rows))
+
+    def _submit(self, key: int, codes: np.ndarray, indices: list[int], idx_rows: list) -> None:
+        self.out[key] = (indices, idx_rows, codes)
+        t0 = time.perf_counter()
+        self.ex.submit(key, codes)
+        self.t["evaluate"] += time.perf_counter() - t0
+
+    def _record(self, res: BatchResult) -> None:
+        if res.key not in self.out:      # a duplicate delivery (a re-run batch): recorded once already
+            return
+        indices, idx_rows, codes = self.out.pop(res.key)
+        recs = _records(res, codes, indices, idx_rows)
+        t0 = time.perf_counter()
+        self.log.append(recs, record_params=self.settings.record_params and res.key >= 0)
+        self.t["storage"] += time.perf_counter() - t0
+        for r in recs:
+            self.done[r.index] = r
+            if r.error:
+                self.errors[r.index] = r.error
+            if r.score is not None:
+                self.best = max(self.best, r.score)
+        self.new += len(recs)
+        self.bar.update(len(recs), self.best)
+
+    def _tell(self, b: int) -> None:
+        first, n = self.bounds[b]
+        idx = self.asked.pop(b)
+        scores = np.array([_score(self.done[i]) for i in range(first, first + n)])
+        t0 = time.perf_counter()
+        self.sampler.tell(idx, scores)
+        self.t["sampler"] += time.perf_counter() - t0
 
 
 def _score(rec: TrialRecord) -> float:
     return float(rec.score) if rec.score is not None and rec.error is None else -np.inf
 
 
-def _evaluate(evaluator: Evaluator, codes: np.ndarray, indices: list[int],
-              idx_rows: list) -> tuple[list[TrialRecord], float]:
-    t0 = time.perf_counter()
-    metrics = np.asarray(evaluator.evaluate(codes), dtype=np.float64)
-    secs = time.perf_counter() - t0
+def _records(res: BatchResult, codes: np.ndarray, indices: list[int], idx_rows: list) -> list[TrialRecord]:
+    metrics = np.asarray(res.metrics, dtype=np.float64)
     if metrics.shape != (len(indices), len(METRICS)):
-        raise SweepError(f"evaluator returned shape {metrics.shape}; expected {(len(indices), len(METRICS))}")
-    errs = evaluator.errors()
+        raise SweepError(f"evaluator returned shape {metrics.shape} for batch {res.key}; expected "
+                         f"{(len(indices), len(METRICS))}")
     scores = sweep_score(metrics)
     recs = []
     for k, i in enumerate(indices):
-        err = errs.get(k)
+        err = res.errors.get(k)
         s = float(scores[k]) if np.isfinite(scores[k]) else None
         recs.append(TrialRecord(i, codes=codes[k], idx=idx_rows[k], metrics=list(metrics[k]), score=s,
                                 error=err if err else (None if s is not None else "non-finite score")))
-    return recs, secs
+    return recs
 
 
 def _collect(done: dict[int, TrialRecord], trials: int, space: SearchSpace, errors: dict[int, str]) -> SweepResult:
