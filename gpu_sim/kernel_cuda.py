@@ -111,9 +111,20 @@ def contractible_products(ptx: str) -> list[tuple[str, str]]:
     return found
 
 
+#: Kernel arguments that depend only on (market, engine settings, run parameters): with a ``resident``
+#: dict they are uploaded once and stay in device memory for every later batch on the same market.
+MARKET_ARGS = ("mt", "mc", "mv", "mnb", "xcd", "ncd", "ft", "fr", "fnb", "timeline", "xticks", "nticks",
+               "sample_day", "sym_flags", "run_i", "run_f")
+
+
 def simulate_cuda(batch, market, run=None, *, record_capacity: int = 4096, equity_curve: bool = True,
-                  threads_per_block: int = 64):
-    """``simulate_cpu`` on a CUDA device (same preparation and result type). Untested on hardware."""
+                  threads_per_block: int = 64, resident: dict | None = None):
+    """``simulate_cpu`` on a CUDA device (same preparation and result type).
+
+    ``resident``: a dict the caller keeps between calls (a sweep worker); the market arguments
+    (:data:`MARKET_ARGS`) are uploaded when the (market object, engine settings, run parameters) key
+    changes and reused from device memory otherwise (``resident["uploads"]`` counts the uploads).
+    """
     from gpu_sim.indicator_sets import compute_indicators, dedup_sets
     from harness.errors import DataError
 
@@ -129,7 +140,15 @@ def simulate_cuda(batch, market, run=None, *, record_capacity: int = 4096, equit
     if not _KERNEL:
         _KERNEL.append(cuda.jit(simulate_kernel_source()))
     kernel = _KERNEL[0]
-    dev = {name: cuda.to_device(np.ascontiguousarray(args[name])) for name in KERNEL_ARGS}
+    key = (id(market), repr(sorted(dict(batch.engine).items())), repr(run))
+    if resident is not None and resident.get("key") == key:
+        dev_market = resident["dev"]
+    else:
+        dev_market = {name: cuda.to_device(np.ascontiguousarray(args[name])) for name in MARKET_ARGS}
+        if resident is not None:     # ``market`` is kept so its id cannot be reused by another object
+            resident.update(key=key, dev=dev_market, market=market, uploads=resident.get("uploads", 0) + 1)
+    dev = {name: dev_market[name] if name in dev_market else cuda.to_device(np.ascontiguousarray(args[name]))
+           for name in KERNEL_ARGS}
     n_cfg = args["params"].shape[0]
     blocks = (n_cfg + threads_per_block - 1) // threads_per_block
     if n_cfg:

@@ -9,8 +9,9 @@ is NaN with ``valid = 0`` and :meth:`errors` names the reason.
   (:func:`harness.decode.decode_row`) and applied as sweep overrides
   (``load_config_set(base_yaml, symbols, sweep_overrides=...)``), then ``run_backtest``; exact, slow;
   rows are spread over ``workers`` processes.
-* :class:`SimEvaluator` — gpu_sim (``cpu`` / ``cuda``), one launch per batch; a clear error when
-  gpu_sim cannot be imported.
+* :class:`SimEvaluator` — gpu_sim (``cpu`` / ``cuda``), one launch per batch; the packed market is
+  built once and kept (on ``cuda`` also in device memory); a clear error when gpu_sim cannot be
+  imported.
 * :class:`ToyEvaluator` — an analytic stand-in for tests and benchmarks of the sweep loop only
   (its numbers are not a backtest; a promotion replays every candidate on engine_ref anyway).
 """
@@ -198,15 +199,36 @@ class SimEvaluator:
         self._errors: dict[int, str] = {}
         self.candles = str(candles)
         self.seconds = 0.0
+        self._markets: dict[tuple[str, ...], object] = {}
+        self._device: dict = {}
+
+    def _market(self, symbols: tuple[str, ...]):
+        """gpu_sim's packed market for this universe, packed once and kept (resident) for every batch."""
+        from gpu_sim.market_arrays import pack_market
+
+        if symbols not in self._markets:
+            inp, keep = self.inputs, set(symbols)
+            self._markets[symbols] = pack_market(
+                {s: a for s, a in inp.main.items() if s in keep},
+                {ms: {s: a for s, a in per.items() if s in keep} for ms, per in (inp.sub_bars or {}).items()},
+                None if inp.funding is None else {s: r for s, r in inp.funding.items() if s in keep})
+        return self._markets[symbols]
 
     def _launch(self, codes: np.ndarray) -> np.ndarray:
         from gpu_sim.kernel_records import METRIC_NAMES
-        from gpu_sim.runner import run_yaml
+        from gpu_sim.runner import load_batch
+        from gpu_sim.simulate_cpu import simulate_cpu
 
-        inp = self.inputs
-        res = run_yaml(self.base_yaml, inp.main, inp.sub_bars, inp.funding, self.sim_run, mode=self.strategy_mode,
-                       run_mode=self.run_mode, sweep_paths=self.paths, sweep_codes=codes, backend=self.backend,
-                       record_capacity=1, equity_curve=False)
+        batch = load_batch(self.base_yaml, tuple(self.inputs.main), mode=self.strategy_mode, run_mode=self.run_mode,
+                           sweep_paths=self.paths, sweep_codes=codes)
+        market = self._market(tuple(batch.symbols))
+        if self.backend == "cpu":
+            res = simulate_cpu(batch, market, self.sim_run, record_capacity=1, equity_curve=False)
+        else:   # cuda / cudasim: the market stays in device memory between batches
+            from gpu_sim.kernel_cuda import simulate_cuda
+
+            res = simulate_cuda(batch, market, self.sim_run, record_capacity=1, equity_curve=False,
+                                resident=self._device)
         m = res.metrics
         col = {n: m[:, METRIC_NAMES.index(n)] for n in METRIC_NAMES}
         return np.column_stack([col["total_pnl"], col["max_drawdown_pct"], col["profit_factor"], col["total_trades"],

@@ -49,8 +49,9 @@ def evaluator_spec(job: SweepJob, space: SearchSpace) -> EvaluatorSpec:
     """The picklable description every evaluator of this job is built from (here or on a worker)."""
     if job.backend not in BACKENDS and job.backend != "cudasim":
         raise DriftgateError(f"--backend {job.backend!r}: unknown; fix: one of {', '.join(BACKENDS)}")
-    return EvaluatorSpec(job.backend, tuple(space.paths), str(job.candles),
-                         None if job.base_yaml is None else str(job.base_yaml),
+    # absolute paths: a worker's working directory is its own (on another machine: the same path)
+    return EvaluatorSpec(job.backend, tuple(space.paths), str(Path(job.candles).resolve()),
+                         None if job.base_yaml is None else str(Path(job.base_yaml).resolve()),
                          tuple(sorted(dataclasses.asdict(job.params).items())),
                          workers=job.workers if not job.cluster else 1, toy_seed=job.profile.seed)
 

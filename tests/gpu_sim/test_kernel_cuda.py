@@ -80,6 +80,15 @@ SCRIPT = textwrap.dedent("""
     for c in range(2):
         assert cpu.records(c) == gpu.records(c), c
     assert np.array_equal(cpu.metrics, gpu.metrics) and np.array_equal(cpu.equity, gpu.equity)
+    # a sweep worker's resident market: uploaded once, reused by the next batch (other configs)
+    resident = {}
+    b2 = load_params(None, list(mk.symbols), sweep_paths=paths, sweep_codes=np.array([[1.0, 1.0], [0.0, 0.0]]))
+    object.__setattr__(b2, "engine", dict(b.engine))
+    for batch in (b, b2):
+        res = simulate_cuda(batch, mk, run, threads_per_block=2, resident=resident)
+        ref = simulate_cpu(batch, mk, run)
+        assert np.array_equal(ref.metrics, res.metrics) and np.array_equal(ref.rec_f, res.rec_f)
+    assert resident["uploads"] == 1, resident["uploads"]
     print("OK", cpu.metrics_of(0)["total_trades"], cpu.metrics_of(1)["total_trades"])
 """)
 
