@@ -191,10 +191,9 @@ def take_profit(p, side, entry, a, size, tp1_taken, close, adx):
 
 
 @device(inline=True)
-def rsi_exit(p, side, low, pa, rsi):
-    """``(reason, threshold)`` of the RSI overextension exit, or ``(R_NONE, 0)`` (§5.4.7, D19)."""
-    sw = fmax(p[P_RSI_EXIT_PROFIT_ATR_SWITCH], 0.0)
-    if pa < sw:
+def rsi_exit_bounds(p, low, hi_profit):
+    """``(ub, lb)`` of the RSI overextension exit in the low- or high-profit band (§5.4.7, D19)."""
+    if not hi_profit:
         ub = p[P_RSI_EXIT_UB_LO_PROFIT]
         lb = p[P_RSI_EXIT_LB_LO_PROFIT]
         if low:
@@ -210,6 +209,14 @@ def rsi_exit(p, side, low, pa, rsi):
                 ub = p[P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF]
             if p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF] > 0.0:
                 lb = p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF]
+    return ub, lb
+
+
+@device(inline=True)
+def rsi_exit(p, side, low, pa, rsi):
+    """``(reason, threshold)`` of the RSI overextension exit, or ``(R_NONE, 0)`` (§5.4.7, D19)."""
+    sw = fmax(p[P_RSI_EXIT_PROFIT_ATR_SWITCH], 0.0)
+    ub, lb = rsi_exit_bounds(p, low, not (pa < sw))
     if side == LONG and rsi > ub:
         return R_RSI_OVERBOUGHT, ub
     if side != LONG and rsi < lb:
@@ -537,22 +544,7 @@ def quiet_band(p, si, pf, s, row, prev_close, is_paxg):
     if p[P_ENABLE_RSI_OVEREXTENSION_EXIT] != 0.0:
         rsi = row[RSI]
         for band in range(2):
-            if band == 0:
-                ub = p[P_RSI_EXIT_UB_LO_PROFIT]
-                lb = p[P_RSI_EXIT_LB_LO_PROFIT]
-                if low:
-                    if p[P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF] > 0.0:
-                        ub = p[P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF]
-                    if p[P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF] > 0.0:
-                        lb = p[P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF]
-            else:
-                ub = p[P_RSI_EXIT_UB_HI_PROFIT]
-                lb = p[P_RSI_EXIT_LB_HI_PROFIT]
-                if low:
-                    if p[P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF] > 0.0:
-                        ub = p[P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF]
-                    if p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF] > 0.0:
-                        lb = p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF]
+            ub, lb = rsi_exit_bounds(p, low, band == 1)
             if (long and rsi > ub) or (not long and rsi < lb):
                 return math.nan, math.nan
     # 5. trailing ratchet (update_position_state): profit below the start, or no new level past the stored one
