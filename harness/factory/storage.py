@@ -12,17 +12,29 @@ study's metric order), ``err`` (load error). With ``record_params`` the free axe
 native optuna params (``IntDistribution`` over the value index) — ~5 ms and ~19 KB per trial with
 148 axes, so the large profiles keep the compact record only (~0.5 KB).
 
-Writes are batched: on a journal file one ``append_logs`` call (one lock, one fsync) per batch;
-elsewhere ``study.add_trials``. A kill can leave a half-written last journal line:
+Writes are batched: on a journal file one ``append_logs`` call (one lock, one fsync) per batch; on an
+RDB one transaction per batch (:func:`_rdb_batch_append`: optuna's own tables and row format, trial
+numbers as optuna assigns them); ``study.add_trials`` (one transaction per trial) only when the
+installed optuna's layout differs. A kill can leave a half-written last journal line:
 :func:`repair_journal` truncates it before the storage is reopened, so a resumed sweep neither loses
 nor repeats a finished trial (the sweep fills exactly the missing sweep indices).
+
+Several sweep processes may share one PostgreSQL study: :func:`ledger_lock` makes sure only one
+writes a given study stream at a time (a session-level advisory lock; file storages rely on
+:class:`RunLock`).
 """
 from __future__ import annotations
 
 import datetime as _dt
 import fcntl
+import hashlib
+import json
 import os
-from collections.abc import Iterable, Sequence
+import random
+import time
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +110,45 @@ def storage_url_for(run_dir: Path, url: str | None) -> str:
     return url or f"journal:{Path(run_dir) / 'study.journal'}"
 
 
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql:", "postgresql+"))
+
+
+def safe_url(url: str) -> str:
+    """``url`` with any password masked (for messages)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not an SQLAlchemy URL (journal:PATH)
+        return url
+
+
+def engine_kwargs_for(url: str) -> dict:
+    """SQLAlchemy ``create_engine`` kwargs for a long-running sweep's storage URL.
+
+    PostgreSQL: ``pool_pre_ping`` (a connection dropped by a server restart or an idle timeout is
+    replaced, not reported as a failed write), ``pool_recycle`` 30 min, and for libpq drivers a 10 s
+    connect timeout, TCP keepalives and ``application_name=driftgate`` (options the URL's query
+    already sets win). Other URLs: none.
+    """
+    if not _is_postgres(url):
+        return {}
+    kw: dict = {"pool_pre_ping": True, "pool_recycle": 1800}
+    scheme = url.split("://", 1)[0]
+    if scheme in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        try:
+            from sqlalchemy.engine import make_url
+
+            given = set(make_url(url).query)
+        except Exception:  # noqa: BLE001 - RDBStorage reports the bad URL
+            given = set()
+        args = {"connect_timeout": 10, "application_name": "driftgate", "keepalives": 1,
+                "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 5}
+        kw["connect_args"] = {k: v for k, v in args.items() if k not in given}
+    return kw
+
+
 def open_storage(url: str):
     """An optuna storage for ``journal:PATH``, ``sqlite:///...``, ``postgresql://...`` (any RDB URL)."""
     import optuna
@@ -114,10 +165,10 @@ def open_storage(url: str):
             lock_file.unlink()
         return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
     try:
-        return RDBStorage(url)
+        return RDBStorage(url, engine_kwargs=engine_kwargs_for(url))
     except Exception as exc:  # noqa: BLE001 - driver missing, bad URL, server down
-        raise DriftgateError(f"--storage {url}: cannot open the optuna storage: {exc}; fix: check the URL "
-                             "and install its driver (e.g. psycopg2 for postgresql://)") from None
+        raise DriftgateError(f"--storage {safe_url(url)}: cannot open the optuna storage: {exc}; fix: check the "
+                             "URL and install its driver (e.g. psycopg2 for postgresql://)") from None
 
 
 class TrialLog:
@@ -191,7 +242,10 @@ class TrialLog:
         trials = [self._frozen(r, record_params) for r in records]
         if not trials:
             return
-        if self._journal and _journal_batch_append(self.storage, self.study._study_id, trials):
+        if self._journal:
+            if _journal_batch_append(self.storage, self.study._study_id, trials):
+                return
+        elif _rdb_batch_append(self.storage, self.study._study_id, trials):
             return
         self.study.add_trials(trials)
 
@@ -220,3 +274,228 @@ def _journal_batch_append(storage, study_id: int, trials: list) -> bool:
         backend.append_logs(logs)
         storage._sync_with_backend()
     return True
+
+
+# distribution JSON per (storage, study, param name) already checked against the study (a params
+# batch would otherwise re-query every param's first record, as optuna does per trial)
+_SEEN_DISTS: "weakref.WeakKeyDictionary[object, dict[tuple[int, str], str]]" = weakref.WeakKeyDictionary()
+
+
+def _rdb_batch_append(storage, study_id: int, trials: list, retries: int = 3) -> bool:
+    """All trials of a batch in one RDB transaction, in optuna's own tables and row format.
+
+    Per trial: one ``trials`` row, one ``trial_values`` row per objective value, one
+    ``trial_user_attributes`` row per user attr (``json.dumps`` of the value), and — only when the trial
+    has params — one ``trial_params`` row per param; system attrs and intermediate values likewise.
+    Rows go in as multi-row INSERTs (``trials`` with ``RETURNING trial_id`` where the dialect has it).
+
+    Trial numbers as ``RDBStorage._create_new_trial`` assigns them (``number`` = how many trials of
+    the study precede it): the study row is locked first (``SELECT ... FOR UPDATE``, like optuna; on
+    SQLite a no-op update of the study row takes the database write lock), so the batch gets
+    ``count(study's trials) + 0, 1, ...``. Returns False — the caller then uses ``study.add_trials`` —
+    when ``storage`` is not an ``RDBStorage`` or the installed optuna's models differ; database
+    errors (after ``retries`` attempts on optuna's ``StorageInternalError``, each rolled back) propagate.
+    A retry after a commit whose acknowledgement was lost may store a batch twice; ``TrialLog.load``
+    keeps the first record of a sweep index and counts the rest in ``duplicates``.
+    """
+    try:
+        import optuna
+        from optuna.distributions import distribution_to_json
+        from optuna.storages import RDBStorage
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+        from sqlalchemy import func, insert, select, update
+
+        if not isinstance(storage, RDBStorage):
+            storage = getattr(storage, "_backend", None)           # a _CachedStorage
+            if not isinstance(storage, RDBStorage):
+                return False
+        tables = {m: m.__table__ for m in (models.TrialModel, models.TrialValueModel, models.TrialParamModel,
+                                           models.TrialUserAttributeModel, models.TrialSystemAttributeModel,
+                                           models.TrialIntermediateValueModel, models.StudyModel)}
+        need = {models.TrialModel: {"trial_id", "number", "study_id", "state", "datetime_start",
+                                    "datetime_complete"},
+                models.TrialValueModel: {"trial_id", "objective", "value", "value_type"},
+                models.TrialParamModel: {"trial_id", "param_name", "param_value", "distribution_json"},
+                models.TrialUserAttributeModel: {"trial_id", "key", "value_json"},
+                models.TrialSystemAttributeModel: {"trial_id", "key", "value_json"},
+                models.TrialIntermediateValueModel: {"trial_id", "step", "intermediate_value",
+                                                     "intermediate_value_type"}}
+        if any(not cols <= set(tables[m].c.keys()) for m, cols in need.items()):
+            return False
+        value_repr = models.TrialValueModel.value_to_stored_repr
+        inter_repr = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr
+    except (ImportError, AttributeError):  # another optuna layout: fall back to add_trials
+        return False
+
+    n_obj = len(storage.get_study_directions(study_id))
+    for t in trials:                                   # optuna's add_trial checks
+        getattr(t, "_validate", lambda: None)()
+        if t.values is not None and len(t.values) != n_obj:
+            raise ValueError(f"The added trial has {len(t.values)} values, which is different from the "
+                             f"number of objectives {n_obj} in the study (determined by Study.directions).")
+    utc = _dt.timezone.utc
+
+    def naive_utc(d: _dt.datetime | None) -> _dt.datetime | None:       # as TrialModel's setters store it
+        return None if d is None else d.astimezone(utc).replace(tzinfo=None)
+
+    def write(session) -> None:
+        trial_t = tables[models.TrialModel]
+        if session.get_bind().dialect.name == "sqlite":
+            study_t = tables[models.StudyModel]
+            session.execute(update(study_t).where(study_t.c.study_id == study_id)
+                            .values(study_name=study_t.c.study_name))
+        models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
+        base = session.execute(select(func.count(trial_t.c.trial_id))
+                               .where(trial_t.c.study_id == study_id)).scalar_one()
+        rows = [{"number": base + k, "study_id": study_id, "state": t.state,
+                 "datetime_start": naive_utc(t.datetime_start), "datetime_complete": naive_utc(t.datetime_complete)}
+                for k, t in enumerate(trials)]
+        dialect = session.get_bind().dialect
+        if getattr(dialect, "insert_executemany_returning_sort_by_parameter_order", False):
+            res = session.execute(insert(trial_t).returning(trial_t.c.trial_id, sort_by_parameter_order=True), rows)
+            ids = [int(r[0]) for r in res]
+        else:
+            ids = [int(session.execute(insert(trial_t), r).inserted_primary_key[0]) for r in rows]
+        children: dict = {m: [] for m in need if m is not models.TrialModel}
+        seen = _SEEN_DISTS.setdefault(storage, {})
+        for tid, t in zip(ids, trials):
+            for obj, v in enumerate(t.values or ()):
+                stored, vtype = value_repr(v)
+                children[models.TrialValueModel].append(
+                    {"trial_id": tid, "objective": obj, "value": stored, "value_type": vtype})
+            for name, v in t.params.items():
+                dist = t.distributions[name]
+                dj = distribution_to_json(dist)
+                if seen.get((study_id, name)) != dj:
+                    _check_param_distribution(session, models, study_id, name, dist, seen.get((study_id, name)))
+                    seen[(study_id, name)] = dj
+                children[models.TrialParamModel].append({"trial_id": tid, "param_name": name,
+                                                         "param_value": dist.to_internal_repr(v),
+                                                         "distribution_json": dj})
+            for model, attrs in ((models.TrialUserAttributeModel, t.user_attrs),
+                                 (models.TrialSystemAttributeModel, t.system_attrs)):
+                children[model] += [{"trial_id": tid, "key": k, "value_json": json.dumps(v)} for k, v in attrs.items()]
+            for step, v in t.intermediate_values.items():
+                stored, vtype = inter_repr(v)
+                children[models.TrialIntermediateValueModel].append(
+                    {"trial_id": tid, "step": step, "intermediate_value": stored, "intermediate_value_type": vtype})
+        for model, crows in children.items():
+            if crows:
+                session.execute(insert(tables[model]), crows)
+
+    for attempt in range(1, retries + 1):
+        try:
+            with _create_scoped_session(storage.scoped_session) as session:
+                write(session)
+            return True
+        except optuna.exceptions.StorageInternalError:    # rolled back: nothing of the batch was written
+            if attempt == retries:
+                raise
+            time.sleep(random.random())
+    return True
+
+
+def _check_param_distribution(session, models, study_id: int, name: str, dist, seen_json: str | None) -> None:
+    """optuna's rule: a param's distribution must be compatible with the study's earlier one (the one
+    this process last wrote, else the study's first record of the param); raises ValueError."""
+    from optuna.distributions import check_distribution_compatibility, json_to_distribution
+
+    if seen_json is None:
+        row = (session.query(models.TrialParamModel.distribution_json).join(models.TrialModel)
+               .filter(models.TrialModel.study_id == study_id, models.TrialParamModel.param_name == name).first())
+        seen_json = row[0] if row is not None else None
+    if seen_json is not None:
+        check_distribution_compatibility(json_to_distribution(seen_json), dist)
+
+
+def advisory_key(key: str) -> int:
+    """A stable non-negative 63-bit ``bigint`` for ``key`` (blake2b of ``driftgate:<key>``)."""
+    digest = hashlib.blake2b(f"driftgate:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & ((1 << 63) - 1)
+
+
+class LedgerLock:
+    """A held ``pg_try_advisory_lock`` (see :func:`ledger_lock`); ``verify()`` checks it is still held."""
+
+    def __init__(self, url: str, key: str, lock_id: int, conn) -> None:
+        self.url, self.key, self.lock_id, self._conn = url, key, lock_id, conn
+
+    def verify(self) -> None:
+        """Raise DriftgateError when the lock's connection is gone (server restart, network drop)."""
+        if self._conn is None:
+            return
+        from sqlalchemy import text
+
+        try:
+            held = self._conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = :k"),
+                {"k": self.lock_id}).scalar_one()
+        except Exception as exc:  # noqa: BLE001 - the connection died
+            raise DriftgateError(f"{safe_url(self.url)}: lost the lock on study stream {self.key!r} ({exc}); "
+                                 "fix: check the server, then resume the sweep") from None
+        if not held:
+            raise DriftgateError(f"{safe_url(self.url)}: the lock on study stream {self.key!r} is no longer held; "
+                                 "fix: resume the sweep")
+
+
+@contextmanager
+def ledger_lock(url: str, key: str) -> Iterator[LedgerLock]:
+    """Exclusive writer of study stream ``key`` in a shared PostgreSQL study; a no-op elsewhere.
+
+    PostgreSQL: a session-level ``pg_try_advisory_lock(advisory_key(key))`` on a dedicated autocommit
+    connection (no open transaction while the sweep runs), held until the block exits — and released
+    by the server when this process dies and its connection drops. Raises DriftgateError at once
+    (never waits) when another session holds it. Other URLs: nothing to do (``RunLock`` covers files).
+    """
+    if not _is_postgres(url):
+        yield LedgerLock(url, key, advisory_key(key), None)
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    lock_id = advisory_key(key)
+    kw = engine_kwargs_for(url)
+    kw.pop("pool_pre_ping", None)                 # one connection, no pool
+    kw.pop("pool_recycle", None)
+    try:
+        engine = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT", **kw)
+        conn = engine.connect()
+    except Exception as exc:  # noqa: BLE001 - driver missing, server down
+        raise DriftgateError(f"{safe_url(url)}: cannot connect to take the lock on study stream {key!r}: {exc}; "
+                             "fix: check the URL and that the server is up") from None
+    try:
+        if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_id}).scalar_one():
+            raise DriftgateError(f"{safe_url(url)}: another sweep process holds study stream {key!r} "
+                                 f"({_lock_holder(conn, lock_id)}); "
+                                 "fix: wait for it to finish, or use another --stream")
+        try:
+            yield LedgerLock(url, key, lock_id, conn)
+        finally:
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+            except Exception:  # noqa: BLE001 - connection already gone: the server released it
+                pass
+    finally:
+        conn.close()
+        engine.dispose()
+
+
+def _lock_holder(conn, lock_id: int) -> str:
+    """``advisory lock N held by pid P (application, client, since)`` — best effort."""
+    from sqlalchemy import text
+
+    try:
+        row = conn.execute(text(
+            "SELECT a.pid, a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"),
+            {"k": lock_id}).first()
+    except Exception:  # noqa: BLE001
+        row = None
+    if row is None:
+        return f"advisory lock {lock_id}"
+    since = row[3].strftime("%Y-%m-%d %H:%M:%S") if row[3] is not None else "?"
+    return (f"advisory lock {lock_id} held by server pid {row[0]}, {row[1] or 'no application name'} "
+            f"from {row[2] or 'local socket'}, connected since {since}")

@@ -36,3 +36,22 @@ def tiny_market(tmp_path_factory) -> dict[str, Path]:
     base = write_text_atomic(d / "base.yaml", dump_yaml(doc))
     spec = write_text_atomic(d / "small.yaml", SMALL_SPEC)
     return {"candles": Path(candles), "base": base, "spec": spec, "dir": d}
+
+
+@pytest.fixture(scope="session")
+def local_pg(tmp_path_factory):
+    """A running throwaway PostgreSQL server (``harness.factory.pg_local.LocalPostgres``; ``.url``).
+
+    Installed via apt when absent (``ensure_pg_installed``); fsync off (test data only); stopped and
+    removed at the end of the session. Tests that need an empty database of their own call
+    ``local_pg.database_url("name")``.
+    """
+    from harness.factory.pg_local import LocalPostgres, ensure_pg_installed
+
+    ensure_pg_installed()
+    pg = LocalPostgres(tmp_path_factory.mktemp("local_pg"), fast=True)
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.destroy()
