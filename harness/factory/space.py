@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -42,22 +43,37 @@ class SearchSpace:
     def n_axes(self) -> int:
         return len(self.spec.axes)
 
-    @property
+    @cached_property
     def sizes(self) -> np.ndarray:
-        return np.array([len(a.values) for a in self.spec.axes], dtype=np.int64)
+        out = np.array([len(a.values) for a in self.spec.axes], dtype=np.int64)
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
     def free(self) -> np.ndarray:
         """Column numbers of the axes with more than one value (the ones samplers vary)."""
-        return np.flatnonzero(self.sizes > 1)
+        out = np.flatnonzero(self.sizes > 1)
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
+    def _free_paths(self) -> tuple[tuple[int, str], ...]:
+        return tuple((int(j), self.paths[j]) for j in self.free)
+
+    @cached_property
+    def _distributions(self) -> dict:
+        from optuna.distributions import IntDistribution
+
+        return {path: IntDistribution(0, int(self.sizes[j]) - 1) for j, path in self._free_paths}
+
+    @cached_property
     def table(self) -> np.ndarray:
         """``(n_axes, max_size)`` codes, NaN-padded."""
         width = int(self.sizes.max()) if self.n_axes else 1
         out = np.full((self.n_axes, width), np.nan)
         for j, a in enumerate(self.spec.axes):
             out[j, :len(a.values)] = a.values
+        out.flags.writeable = False
         return out
 
     def codes(self, idx: np.ndarray) -> np.ndarray:
@@ -86,13 +102,11 @@ class SearchSpace:
         return np.array([_DIGITS.index(ch) for ch in text], dtype=np.int64)
 
     def distributions(self) -> dict:
-        """optuna distributions of the free axes: ``IntDistribution(0, len(values) - 1)``."""
-        from optuna.distributions import IntDistribution
-
-        return {self.paths[j]: IntDistribution(0, int(self.sizes[j]) - 1) for j in self.free}
+        """optuna distributions of the free axes: ``IntDistribution(0, len(values) - 1)`` (built once)."""
+        return dict(self._distributions)
 
     def params(self, idx_row: Sequence[int]) -> dict[str, int]:
-        return {self.paths[j]: int(idx_row[j]) for j in self.free}
+        return {path: int(idx_row[j]) for j, path in self._free_paths}
 
     def index_of_params(self, params: dict[str, int]) -> np.ndarray:
         return np.array([int(params.get(p, 0)) for p in self.paths], dtype=np.int64)
