@@ -43,6 +43,8 @@ class SweepJob:
     requested_profile: str = ""
     cluster: str | None = None          # local:N | tcp://HOST:PORT (Dask); None = this process
     in_flight: int | None = None        # batches out at once (None: 2 x workers on a cluster, else 1)
+    stream: str = "main"                # this sweep's stream in a shared study
+    study: str = "driftgate-sweep"
 
 
 def evaluator_spec(job: SweepJob, space: SearchSpace) -> EvaluatorSpec:
@@ -85,7 +87,8 @@ def run_sweep_job(job: SweepJob, evaluator: Evaluator | None = None) -> SweepRes
     update_meta(run_dir, profile={"requested": job.requested_profile or prof.name, **dataclasses.asdict(prof)},
                 sweep={"spec": str(job.spec), "base_yaml": None if job.base_yaml is None else str(job.base_yaml),
                        "candles": str(job.candles), "backend": job.backend, "storage": job.storage,
-                       "workers": job.workers, "cluster": job.cluster, "sampler": prof.sampler, "seed": prof.seed,
+                       "workers": job.workers, "cluster": job.cluster, "stream": job.stream,
+                       "study": job.study, "sampler": prof.sampler, "seed": prof.seed,
                        "batch_size": prof.batch_size, "trials": prof.trials, "n_axes": space.n_axes,
                        "record_params": prof.record_params},
                 run_params=dataclasses.asdict(job.params))
@@ -93,7 +96,7 @@ def run_sweep_job(job: SweepJob, evaluator: Evaluator | None = None) -> SweepRes
     try:
         res = run_sweep(space, ex, SweepSettings(run_dir, prof.trials, prof.sampler, prof.seed, prof.batch_size,
                                                  job.storage, prof.record_params, True, job.base_yaml, job.progress,
-                                                 job.in_flight),
+                                                 job.in_flight, job.stream, job.study),
                         extra_meta={"evaluator": ex.describe()})
     finally:
         ex.close()
@@ -130,7 +133,7 @@ def promote_run(run_dir: Path, trade_parity: TradeParityFn | None = None, config
     space = make_space(load_sweep_spec(sw["spec"]))
     base = None if sw["base_yaml"] is None else Path(sw["base_yaml"])
     params = RunParams(**meta["run_params"])
-    res = load_sweep(space, run_dir, sw.get("storage"))
+    res = load_sweep(space, run_dir, sw.get("storage"), sw.get("stream", "main"), sw.get("study", "driftgate-sweep"))
     ctx = ReplayContext(Path(sw["candles"]), params, base)
     cands = shortlist(res, space, base, ctx.symbols, run_dir / "configs", tuple(prof["shortlist_modes"]),
                       prof["shortlist_per_mode"], prof["shortlist_max_rank"], prof["candidate_min_trades"],

@@ -6,7 +6,7 @@ Default: an embedded journal file ``<run_dir>/study.journal`` (``JournalStorage`
 
 Record of one finished trial (an optuna ``COMPLETE`` trial, ``FAIL`` when the combination did not
 load — never dropped silently, config-and-axes.md §8.1): ``value`` = the sweep objective (maximised),
-user attrs ``i`` (sweep index: 0 = baseline, then 1, 2, ...), ``x`` (compact index string, see
+user attrs ``i`` (sweep index: 0 = baseline, then 1, 2, ...), ``s`` (the stream, when not ``main``), ``x`` (compact index string, see
 ``space.SearchSpace.pack``) or ``c`` (codes, for the off-grid baseline), ``m`` (metrics in the
 study's metric order), ``err`` (load error). With ``record_params`` the free axes are also stored as
 native optuna params (``IntDistribution`` over the value index) — ~5 ms and ~19 KB per trial with
@@ -165,32 +165,81 @@ def open_storage(url: str):
             lock_file.unlink()
         return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
     try:
-        return RDBStorage(url, engine_kwargs=engine_kwargs_for(url))
+        with _schema_lock(url):
+            return RDBStorage(url, engine_kwargs=engine_kwargs_for(url))
     except Exception as exc:  # noqa: BLE001 - driver missing, bad URL, server down
         raise DriftgateError(f"--storage {safe_url(url)}: cannot open the optuna storage: {exc}; fix: check the "
                              "URL and install its driver (e.g. psycopg2 for postgresql://)") from None
 
 
-class TrialLog:
-    """The sweep's study in an optuna storage: metadata check, load, batched append."""
+@contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """PostgreSQL: serialise optuna's create-tables-if-missing between processes opening one fresh
+    database at once (a blocking advisory lock held only while the storage opens); else nothing."""
+    if not _is_postgres(url):
+        yield
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
 
-    def __init__(self, url: str, meta: dict, space, resume_keys: Sequence[str]) -> None:
+    kw = {k: v for k, v in engine_kwargs_for(url).items() if k == "connect_args"}
+    engine = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT", **kw)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key("optuna-schema")})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key("optuna-schema")})
+    finally:
+        engine.dispose()
+
+
+DEFAULT_STREAM = "main"
+
+
+def meta_key(stream: str) -> str:
+    """The study user attr that holds a stream's sweep metadata (``driftgate`` for the main stream)."""
+    return META_KEY if stream == DEFAULT_STREAM else f"{META_KEY}:{stream}"
+
+
+def check_name(kind: str, value: str) -> str:
+    if not value or len(value) > 64 or not all(ch.isalnum() or ch in "-_." for ch in value):
+        raise SweepError(f"--{kind} {value!r}: use 1-64 letters, digits, '-', '_' or '.'; fix: e.g. --{kind} "
+                         f"{'desk-a' if kind == 'stream' else 'weekly-2026w47'}")
+    return value
+
+
+class TrialLog:
+    """One sweep stream of a study in an optuna storage: metadata check, load, batched append.
+
+    A study may hold several streams (``--stream``): independent sweeps (own seed, sampler, run
+    directory) by processes on different machines sharing one PostgreSQL study. Records of a stream
+    other than ``main`` carry the user attr ``s``; each stream has its own metadata attr
+    (:func:`meta_key`) and loads only its own records; one writer per stream (:func:`ledger_lock`).
+    """
+
+    def __init__(self, url: str, meta: dict, space, resume_keys: Sequence[str], stream: str = DEFAULT_STREAM,
+                 study_name: str = STUDY_NAME) -> None:
         import optuna
 
         self.url, self.space = url, space
+        self.stream, self.study_name = check_name("stream", stream), check_name("study", study_name)
         self.storage = open_storage(url)
-        self.study = optuna.create_study(storage=self.storage, study_name=STUDY_NAME, direction="maximize",
+        self.study = optuna.create_study(storage=self.storage, study_name=study_name, direction="maximize",
                                          load_if_exists=True)
-        old = self.study.user_attrs.get(META_KEY)
+        key = meta_key(stream)
+        old = self.study.user_attrs.get(key)
         if old is None:
-            self.study.set_user_attr(META_KEY, meta)
+            self.study.set_user_attr(key, meta)
             self.meta = meta
         else:
             diff = [k for k in resume_keys if old.get(k) != meta.get(k)]
             if diff:
                 k = diff[0]
-                raise SweepError(f"{url}: cannot resume: {k} was {old.get(k)!r}, now {meta.get(k)!r}; "
-                                 "fix: use the original settings or a new run directory")
+                raise SweepError(f"{safe_url(url)}: cannot resume stream {stream!r} of study {study_name!r}: {k} was "
+                                 f"{old.get(k)!r}, now {meta.get(k)!r}; fix: use the original settings, or a new "
+                                 "run directory (and another --stream or --study on a shared database)")
             self.meta = old
         self._journal = url.startswith("journal:")
 
@@ -202,7 +251,7 @@ class TrialLog:
         self.duplicates = 0
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
             # every record carries "i"; other trials in the study are not ours
-            if "i" not in t.user_attrs:
+            if "i" not in t.user_attrs or t.user_attrs.get("s", DEFAULT_STREAM) != self.stream:
                 continue
             i = int(t.user_attrs["i"])
             if i in out:
@@ -223,6 +272,8 @@ class TrialLog:
 
         now = _dt.datetime.now()
         attrs: dict = {"i": int(rec.index), "m": [float(v) for v in rec.metrics]}
+        if self.stream != DEFAULT_STREAM:
+            attrs["s"] = self.stream
         if rec.idx is not None:
             attrs["x"] = self.space.pack(rec.idx)
         else:

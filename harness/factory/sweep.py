@@ -25,9 +25,11 @@ from harness.factory.evaluators import COL, METRICS, Evaluator
 from harness.factory.executors import BatchResult, Executor, InlineExecutor
 from harness.factory.samplers import make_sampler
 from harness.factory.space import SearchSpace
-from harness.factory.storage import RunLock, TrialLog, TrialRecord, storage_url_for
+from harness.factory.storage import (DEFAULT_STREAM, STUDY_NAME, RunLock, TrialLog, TrialRecord, ledger_lock,
+                                     storage_url_for)
 
 SWEEP_MIN_TRADES = 20
+LOCK_CHECK_S = 30.0      # how often a sweep on a shared ledger re-checks that it holds its stream's lock
 RESUME_KEYS = ("space_hash", "sampler", "seed", "batch_size", "metric_names", "baseline", "objective")
 
 
@@ -56,6 +58,8 @@ class SweepSettings:
     base_yaml: Path | None = None
     progress: bool = True
     in_flight: int | None = None     # batches out at once; None: 2 x workers on a cluster, else 1
+    stream: str = DEFAULT_STREAM     # this sweep's stream in a shared study (one writer per stream)
+    study: str = STUDY_NAME
 
 
 @dataclass
@@ -129,9 +133,9 @@ def run_sweep(space: SearchSpace, evaluator: Evaluator | Executor, settings: Swe
             f"trades < {SWEEP_MIN_TRADES})", "in_flight": default_depth, "sampler_meta": sampler.meta(),
             **(extra_meta or {})}
     t = {"sampler": 0.0, "evaluate": 0.0, "storage": 0.0, "resume": 0.0}
-    with RunLock(settings.run_dir):
+    with RunLock(settings.run_dir), ledger_lock(url, f"{settings.study}/{settings.stream}") as lock:
         t0 = time.perf_counter()
-        log = TrialLog(url, meta, space, RESUME_KEYS)
+        log = TrialLog(url, meta, space, RESUME_KEYS, settings.stream, settings.study)
         depth = _resolve_depth(url, log.meta, meta, settings.in_flight)
         if depth > 1 and settings.sampler == "cmaes":
             raise SweepError(f"--sampler cmaes with --in-flight {depth}: CMA-ES learns one generation per batch; "
@@ -143,7 +147,7 @@ def run_sweep(space: SearchSpace, evaluator: Evaluator | Executor, settings: Swe
         best = max((r.score for r in done.values() if r.score is not None and np.isfinite(r.score)),
                    default=-np.inf)
         loop = _Loop(space, sampler, ex, log, settings, done, errors, t, _Progress(settings.trials, resumed,
-                                                                                  settings.progress), best)
+                                                                                  settings.progress), best, lock)
         try:
             loop.run(depth)
         finally:
@@ -172,8 +176,9 @@ class _Loop:
 
     def __init__(self, space: SearchSpace, sampler, ex: Executor, log: TrialLog, settings: SweepSettings,
                  done: dict[int, TrialRecord], errors: dict[int, str], t: dict[str, float], bar: _Progress,
-                 best: float) -> None:
+                 best: float, lock=None) -> None:
         self.space, self.sampler, self.ex, self.log, self.settings = space, sampler, ex, log, settings
+        self.lock, self.lock_checked = lock, time.monotonic()
         self.done, self.errors, self.t, self.bar, self.best = done, errors, t, bar, best
         self.bounds = batch_bounds(settings.trials, settings.batch_size, settings.baseline)
         self.asked: dict[int, np.ndarray] = {}          # batch -> its index rows, until told
@@ -238,6 +243,9 @@ class _Loop:
         indices, idx_rows, codes = self.out.pop(res.key)
         recs = _records(res, codes, indices, idx_rows)
         t0 = time.perf_counter()
+        if self.lock is not None and time.monotonic() - self.lock_checked > LOCK_CHECK_S:
+            self.lock.verify()          # a shared ledger: still the stream's only writer
+            self.lock_checked = time.monotonic()
         self.log.append(recs, record_params=self.settings.record_params and res.key >= 0)
         self.t["storage"] += time.perf_counter() - t0
         for r in recs:
@@ -290,23 +298,28 @@ def _collect(done: dict[int, TrialRecord], trials: int, space: SearchSpace, erro
                        {i: e for i, e in errors.items() if i < trials})
 
 
-def load_sweep(space: SearchSpace, run_dir: Path, storage: str | None = None) -> SweepResult:
-    """Read a finished (or partial) sweep back from its storage without running anything."""
+def load_sweep(space: SearchSpace, run_dir: Path, storage: str | None = None, stream: str = DEFAULT_STREAM,
+               study_name: str = STUDY_NAME) -> SweepResult:
+    """Read a finished (or partial) sweep stream back from its storage without running anything."""
     import optuna
 
-    from harness.factory.storage import META_KEY, STUDY_NAME, open_storage
+    from harness.factory.storage import meta_key, open_storage, safe_url
 
     url = storage_url_for(run_dir, storage)
     st = open_storage(url)
     try:
-        study = optuna.load_study(study_name=STUDY_NAME, storage=st)
+        study = optuna.load_study(study_name=study_name, storage=st)
     except KeyError:
-        raise SweepError(f"{url}: no sweep study in this storage; fix: run `driftgate sweep` first") from None
-    meta = study.user_attrs.get(META_KEY, {})
+        raise SweepError(f"{safe_url(url)}: no sweep study {study_name!r} in this storage; fix: run `driftgate "
+                         "sweep` first, or pass the run's --study") from None
+    meta = study.user_attrs.get(meta_key(stream))
+    if meta is None:
+        raise SweepError(f"{safe_url(url)}: study {study_name!r} has no stream {stream!r}; fix: pass the run's "
+                         "--stream")
     if meta.get("space_hash") != space.space_hash():
-        raise SweepError(f"{url}: the stored sweep used another sweep spec; fix: pass the run's --spec")
+        raise SweepError(f"{safe_url(url)}: the stored sweep used another sweep spec; fix: pass the run's --spec")
     log = TrialLog.__new__(TrialLog)
-    log.study, log.space = study, space
+    log.study, log.space, log.stream = study, space, stream
     done = log.load()
     errors = {i: r.error for i, r in done.items() if r.error}
     res = _collect(done, max(done) + 1 if done else 0, space, errors)

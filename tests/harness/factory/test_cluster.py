@@ -155,3 +155,31 @@ def test_dask_local_cluster_gives_the_inline_trials(space, tmp_path: Path) -> No
     assert res.index.tolist() == list(range(161))
     np.testing.assert_array_equal(res.codes, ref.codes)
     np.testing.assert_array_equal(res.metrics, ref.metrics)
+
+
+def test_streams_share_one_study_without_mixing(space, tmp_path: Path) -> None:
+    """Two sweeps (own seed, own run directory) in one RDB study: each loads exactly its own trials,
+    which equal the same sweep run alone."""
+    from harness.factory.sweep import load_sweep
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    runs = {}
+    for stream, seed in (("main", 5), ("desk-b", 6)):
+        s = _settings(tmp_path / stream, 49)
+        s.seed, s.storage, s.stream = seed, url, stream
+        runs[stream] = run_sweep(space, ToyEvaluator(space.n_axes, seed=1), s)
+        alone = _settings(tmp_path / f"{stream}-alone", 49)
+        alone.seed = seed
+        ref = run_sweep(space, ToyEvaluator(space.n_axes, seed=1), alone)
+        np.testing.assert_array_equal(runs[stream].codes, ref.codes)
+    for stream in runs:
+        back = load_sweep(space, tmp_path / stream, url, stream)
+        assert back.index.tolist() == list(range(49))
+        np.testing.assert_array_equal(back.codes, runs[stream].codes)
+    assert not np.array_equal(runs["main"].codes[1:], runs["desk-b"].codes[1:])
+    with pytest.raises(SweepError, match="has no stream 'desk-c'.*fix: pass the run's --stream"):
+        load_sweep(space, tmp_path / "x", url, "desk-c")
+    with pytest.raises(SweepError, match=r"--stream 'a b'.*fix:"):
+        s = _settings(tmp_path / "bad", 17)
+        s.storage, s.stream = url, "a b"
+        run_sweep(space, ToyEvaluator(space.n_axes), s)

@@ -109,3 +109,40 @@ def test_two_workers_one_killed_postgres_ledger_equals_single_process(local_pg, 
     assert stats["executor"] == "dask" and stats["in_flight"] == IN_FLIGHT and stats["workers_lost"] >= 1
     assert sum(stats["by_worker"].values()) == stats["batches"] == (TRIALS - 1 + BATCH - 1) // BATCH + 1
     assert STUDY_NAME == "driftgate-sweep"
+
+
+def test_sweep_processes_share_one_postgres_study(local_pg, tiny_market, tmp_path: Path) -> None:
+    """Two sweep processes write their own streams of one PostgreSQL study at the same time; a third
+    process asking for a stream that is being written gets a clear error, not a double count."""
+    from harness.factory.storage import ledger_lock
+
+    url = local_pg.database_url("shared_study")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+    def cmd(stream: str, seed: int) -> list[str]:
+        return [sys.executable, "-m", "harness.cli", "sweep", "--profile", "smoke", "--spec", str(SPEC),
+                "--candles", str(tiny_market["candles"]), "--backend", "toy", "--trials", "1500", "--batch-size",
+                "100", "--seed", str(seed), "--storage", url, "--stream", stream, "--out",
+                str(tmp_path / stream), "--no-progress"]
+
+    with ledger_lock(url, "driftgate-sweep/desk-a"):      # another machine is writing stream desk-a
+        busy = subprocess.run(cmd("desk-a", 1), env=env, capture_output=True, text=True, timeout=300)
+    assert busy.returncode == 2
+    assert "another sweep process holds study stream 'driftgate-sweep/desk-a'" in busy.stderr
+    assert "fix:" in busy.stderr
+
+    procs = {s: subprocess.Popen(cmd(s, seed), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for s, seed in (("desk-a", 1), ("desk-b", 2))}
+    for s, p in procs.items():
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-3000:]
+    space = make_space(load_sweep_spec(SPEC))
+    streams = {}
+    for s in procs:
+        log = TrialLog(url, {}, space, (), stream=s)
+        streams[s] = log.load()
+        assert sorted(streams[s]) == list(range(1500)) and log.duplicates == 0
+    assert _count(url) == 3000
+    a = np.array([streams["desk-a"][i].codes for i in range(1, 1500)])
+    b = np.array([streams["desk-b"][i].codes for i in range(1, 1500)])
+    assert not np.array_equal(a, b)

@@ -75,7 +75,7 @@ def test_partial_batch_and_torn_line_resume_equals_uninterrupted(space, tmp_path
 
 def test_resume_refuses_another_sweep(space, tmp_path: Path) -> None:
     _run(space, tmp_path, 17, "tpe")
-    with pytest.raises(Exception, match="cannot resume: seed"):
+    with pytest.raises(Exception, match="cannot resume.*: seed was"):
         run_sweep(space, ToyEvaluator(space.n_axes), SweepSettings(tmp_path, 33, sampler="tpe", seed=6,
                                                                    batch_size=16, progress=False, base_yaml=BASE))
     assert "seed" in RESUME_KEYS
