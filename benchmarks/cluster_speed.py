@@ -7,14 +7,16 @@ fresh subprocess, so numba's thread count is set per mode:
 
 * ``inline-1t`` — the evaluator in the sweep process, ``NUMBA_NUM_THREADS=1`` (one core);
 * ``inline``    — the evaluator in the sweep process, numba on every core (the embedded default);
-* ``local:1`` / ``local:2`` — Dask workers, each with ``NUMBA_NUM_THREADS = cores / workers``.
+* ``local:1-1t`` / ``local:2-1t`` — 1 and 2 Dask workers with one numba thread each (worker scaling:
+  the figure the issue asks for, expect ~2x on 2 cores);
+* ``local:1`` — one Dask worker with ``NUMBA_NUM_THREADS = cores`` (what ``--cluster local:1`` does).
 
 Printed per mode: wall seconds of the sweep (cluster start and each worker's first build of the
 resident evaluator included), trials/s, and trials/s over the steady part (after the first batch
 came back), plus whether the recorded trials equal the first mode's bit for bit.
 
     .venv/bin/python benchmarks/cluster_speed.py [--symbols 20] [--days 90] [--trials 4097] [--batch 256]
-        [--in-flight 4] [--modes inline-1t,inline,local:1,local:2]
+        [--in-flight 4] [--modes inline-1t,local:1-1t,local:2-1t,inline,local:1]
 """
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ space = make_space(load_sweep_spec(Path({spec!r})))
 spec = EvaluatorSpec("cpu", tuple(space.paths), {candles!r}, {base!r}, (("lookback", 200),))
 mode = {mode!r}
 t0 = time.perf_counter()
-ex = InlineExecutor(spec.build()) if mode.startswith("inline") else DaskExecutor(mode, spec)
+ex = InlineExecutor(spec.build()) if mode.startswith("inline") else \
+    DaskExecutor(mode.split("-")[0], spec, numba_threads=1 if mode.endswith("-1t") else None)
 t_start = time.perf_counter() - t0
 first = []
 class Timed:
@@ -76,7 +79,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=4097)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--in-flight", type=int, default=4)
-    ap.add_argument("--modes", default="inline-1t,inline,local:1,local:2")
+    ap.add_argument("--modes", default="inline-1t,local:1-1t,local:2-1t,inline,local:1")
     args = ap.parse_args()
 
     import numpy as np
@@ -97,7 +100,7 @@ def main() -> None:
               f"in flight {args.in_flight}, tpe seed 11, backend cpu")
         rows, ref = [], None
         for mode in args.modes.split(","):
-            run = tmp / mode.replace(":", "_")
+            run = tmp / mode.replace(":", "_").replace("-", "_")
             run.mkdir()
             env = dict(os.environ)
             env["NUMBA_NUM_THREADS"] = "1" if mode == "inline-1t" else str(cores)

@@ -37,6 +37,8 @@ def _sweep_args(p: argparse.ArgumentParser, need_spec: bool) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--cluster", help="fan batches out on Dask: local:N (N worker processes here) or "
                    "tcp://SCHEDULER:PORT (see README 'Scaling out'); default: this process")
+    p.add_argument("--worker-threads", type=int, help="--cluster local:N only: numba threads per worker "
+                   "(default: cores // N)")
     p.add_argument("--stream", default="main", help="this sweep's stream in a shared study (several sweep "
                    "processes, e.g. on different machines, each their own stream and seed; one writer per stream)")
     p.add_argument("--study", default="driftgate-sweep", help="optuna study name in the storage")
@@ -77,7 +79,7 @@ def _job(args: argparse.Namespace):
     run_dir = Path(args.out) if args.out else new_run_dir(Path(args.runs_root))
     return SweepJob(run_dir, prof, spec_path, Path(args.candles), Path(args.config) if args.config else DEFAULT_BASE,
                     args.backend, args.storage, max(1, args.workers), params, not args.no_progress, args.profile,
-                    args.cluster, args.in_flight, args.stream, args.study)
+                    args.cluster, args.in_flight, args.stream, args.study, args.worker_threads)
 
 
 def _print_sweep(job, res) -> None:

@@ -197,6 +197,7 @@ class DaskExecutor:
     cluster: str
     spec: EvaluatorSpec
     connect_timeout_s: float = 60.0
+    numba_threads: int | None = None     # local:N only: numba threads per worker (default cores // N)
     workers: int = 0
     _stats: dict = field(default_factory=dict)
 
@@ -211,7 +212,7 @@ class DaskExecutor:
         self._local = None
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if addr.kind == "local":
-            threads = max(1, (os.cpu_count() or 1) // addr.workers)
+            threads = self.numba_threads or max(1, (os.cpu_count() or 1) // addr.workers)
             self._local = LocalCluster(n_workers=addr.workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR,
                                        env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"})

@@ -45,6 +45,7 @@ class SweepJob:
     in_flight: int | None = None        # batches out at once (None: 2 x workers on a cluster, else 1)
     stream: str = "main"                # this sweep's stream in a shared study
     study: str = "driftgate-sweep"
+    worker_threads: int | None = None   # local:N: numba threads per worker
 
 
 def evaluator_spec(job: SweepJob, space: SearchSpace) -> EvaluatorSpec:
@@ -67,7 +68,7 @@ def make_executor(job: SweepJob, space: SearchSpace) -> Executor:
     if job.cluster:
         from harness.factory.cluster import DaskExecutor
 
-        return DaskExecutor(job.cluster, evaluator_spec(job, space))
+        return DaskExecutor(job.cluster, evaluator_spec(job, space), numba_threads=job.worker_threads)
     return InlineExecutor(make_evaluator(job, space))
 
 
