@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 DEMO_DATA := data/demo.sqlite
 
-.PHONY: demo config-audit audit test test-all parity install clean
+.PHONY: demo config-audit audit test test-all test-scale-out parity install clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	HYPOTHESIS_PROFILE=nightly $(PY) -m pytest -n auto
+
+# scale-out acceptance (slow): local PostgreSQL + 2-worker Dask cluster, one worker killed mid-sweep
+test-scale-out: $(STAMP)
+	$(PY) -m pytest -m slow tests/harness/factory/test_scale_out.py tests/harness/factory/test_pg_ledger.py -ra
 
 parity: $(STAMP)
 	$(PY) -m pytest -m parity -n $${PYTEST_WORKERS:-2}
