@@ -12,8 +12,9 @@ fresh subprocess, so numba's thread count is set per mode:
 * ``local:1`` — one Dask worker with ``NUMBA_NUM_THREADS = cores`` (what ``--cluster local:1`` does).
 
 Printed per mode: wall seconds of the sweep (cluster start and each worker's first build of the
-resident evaluator included), trials/s, and trials/s over the steady part (after the first batch
-came back), plus whether the recorded trials equal the first mode's bit for bit.
+resident evaluator included), trials/s, trials/s over the steady part (after the first batch came
+back), how busy the workers were (evaluator seconds / span / workers), plus whether the recorded
+trials equal the first mode's bit for bit.
 
     .venv/bin/python benchmarks/cluster_speed.py [--symbols 20] [--days 90] [--trials 4097] [--batch 256]
         [--in-flight 4] [--modes inline-1t,local:1-1t,local:2-1t,inline,local:1]
@@ -115,9 +116,11 @@ def main() -> None:
             same = "-" if ref is None else ("yes" if np.array_equal(m, ref, equal_nan=True) else "NO")
             ref = m if ref is None else ref
             rows.append([mode, f"{r['start_s']:.1f}", f"{r['sweep_s']:.1f}", f"{(r['trials'] - 1) / r['sweep_s']:.0f}",
-                         f"{r['steady_trials'] / r['steady_s']:.0f}", r["stats"].get("by_worker", "-"), same])
+                         f"{r['steady_trials'] / r['steady_s']:.0f}",
+                         f"{r['stats']['busy_fraction']:.0%}" if "busy_fraction" in r["stats"] else "-",
+                         list(r["stats"].get("by_worker", {}).values()) or "-", same])
         print(tabulate(rows, headers=["mode", "start s", "sweep s", "trials/s", "steady trials/s",
-                                      "batches by worker", "same trials"]))
+                                      "workers busy", "batches by worker", "same trials"]))
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def _print_sweep(job, res) -> None:
     if ex.get("executor") == "dask":
         print(f"cluster {ex['cluster']}: {ex['workers_at_start']} workers, {ex['batches']} batches "
               f"(by worker {sorted(ex['by_worker'].values(), reverse=True)}), in flight {ex['in_flight']}, "
+              f"workers busy {ex['busy_fraction']:.0%}, "
               f"{ex['workers_lost']} workers lost, {ex['resubmitted']} batches resubmitted")
     print(f"run dir: {job.run_dir}  storage: {res.storage_url}")
 

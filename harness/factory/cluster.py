@@ -231,7 +231,8 @@ class DaskExecutor:
         self._out: dict[str, _Out] = {}
         self._resources = {"GPU": 1} if self.spec.backend == "cuda" and addr.kind == "tcp" else None
         self._stats = {"executor": "dask", "cluster": self.cluster, "workers_at_start": self.workers,
-                       "batches": 0, "resubmitted": 0, "by_worker": {}}
+                       "batches": 0, "resubmitted": 0, "by_worker": {}, "worker_seconds": 0.0}
+        self._t_first: float | None = None
 
     def _submit(self, item: _Out) -> None:
         name = f"driftgate-{self.spec.token}-b{item.key}-a{item.attempt}-{os.getpid()}"
@@ -241,6 +242,8 @@ class DaskExecutor:
         self._ac.add(fut)
 
     def submit(self, key: int, codes: np.ndarray) -> None:
+        if self._t_first is None:
+            self._t_first = time.perf_counter()
         self._submit(_Out(key, np.ascontiguousarray(codes, dtype=np.float64)))
 
     def wait(self) -> BatchResult:
@@ -262,6 +265,8 @@ class DaskExecutor:
             finally:
                 fut.release()
             self._stats["batches"] += 1
+            self._stats["worker_seconds"] += res.seconds
+            self._t_last = time.perf_counter()
             w = res.worker.split(" ")[0]
             self._stats["by_worker"][w] = self._stats["by_worker"].get(w, 0) + 1
             return res
@@ -273,7 +278,12 @@ class DaskExecutor:
 
     def stats(self) -> dict:
         now = set(self.client.scheduler_info()["workers"]) if getattr(self, "client", None) else set()
-        return {**self._stats, "workers_lost": len(self.started - now), "workers_joined": len(now - self.started)}
+        span = getattr(self, "_t_last", 0.0) - (self._t_first or 0.0)
+        busy = self._stats["worker_seconds"] / (span * self.workers) if span > 0 else 0.0
+        # busy: evaluator seconds / (first submit -> last result) / workers; includes each worker's
+        # first build of the resident evaluator as idle time
+        return {**self._stats, "workers_lost": len(self.started - now), "workers_joined": len(now - self.started),
+                "busy_fraction": round(busy, 4)}
 
     def close(self) -> None:
         for fut_key in list(self._out):

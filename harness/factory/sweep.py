@@ -320,6 +320,7 @@ def load_sweep(space: SearchSpace, run_dir: Path, storage: str | None = None, st
         raise SweepError(f"{safe_url(url)}: the stored sweep used another sweep spec; fix: pass the run's --spec")
     log = TrialLog.__new__(TrialLog)
     log.study, log.space, log.stream = study, space, stream
+    log.url, log.storage, log._journal = url, st, url.startswith("journal:")
     done = log.load()
     errors = {i: r.error for i, r in done.items() if r.error}
     res = _collect(done, max(done) + 1 if done else 0, space, errors)

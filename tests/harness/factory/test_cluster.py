@@ -152,6 +152,7 @@ def test_dask_local_cluster_gives_the_inline_trials(space, tmp_path: Path) -> No
     stats = res.executor_stats
     assert stats["executor"] == "dask" and stats["in_flight"] == 4 and stats["workers_at_start"] == 2
     assert stats["batches"] == 11 and len(stats["by_worker"]) == 2       # both workers worked
+    assert 0.0 < stats["busy_fraction"] <= 1.0 + 1e-6
     assert res.index.tolist() == list(range(161))
     np.testing.assert_array_equal(res.codes, ref.codes)
     np.testing.assert_array_equal(res.metrics, ref.metrics)
