@@ -8,7 +8,9 @@ Appends ``--batches`` batches of ``--batch-size`` realistic sweep records (the f
   fsync on, and removes at the end): the bulk path (one transaction per batch) and, for comparison,
   optuna's plain ``study.add_trials`` (one transaction per trial),
 
-and reports write ms/trial, trials/s and the read-back time (open a fresh ``TrialLog`` + ``load()``).
+and reports write ms/trial, trials/s and the read-back time (open a fresh ``TrialLog`` + ``load()``):
+``optuna`` = ``load()`` through ``study.get_trials`` (the journal's path, and the RDB fallback),
+``bulk`` = ``load()`` through ``_rdb_bulk_load`` (SQLAlchemy Core on optuna's tables; RDB default).
 Plain ``add_trials`` runs ``--plain-batches`` batches (default: all) — its cost per trial grows with
 the study, so fewer batches flatter it.
 
@@ -18,6 +20,7 @@ the study, so fewer batches flatter it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sqlite3
 import sys
@@ -29,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness.factory import storage as storage_mod  # noqa: E402
 from harness.factory.space import make_space  # noqa: E402
 from harness.factory.storage import TrialLog, TrialRecord  # noqa: E402
 from harness.schema import REPO_ROOT  # noqa: E402
@@ -56,6 +60,26 @@ def make_batches(space, batches: int, size: int, seed: int = 0) -> list[list[Tri
     return out
 
 
+@contextlib.contextmanager
+def via_get_trials():
+    """``TrialLog.load`` forced through ``study.get_trials`` (as when the bulk reader declines)."""
+    saved = storage_mod._rdb_bulk_load
+    storage_mod._rdb_bulk_load = lambda *a: None
+    try:
+        yield
+    finally:
+        storage_mod._rdb_bulk_load = saved
+
+
+def timed_load(url: str, meta: dict, space, n: int, optuna_path: bool) -> tuple[float, list[int]]:
+    with via_get_trials() if optuna_path else contextlib.nullcontext():
+        t0 = time.perf_counter()
+        back = TrialLog(url, meta, space, ("space_hash",)).load()
+        took = time.perf_counter() - t0
+    assert len(back) == n, f"{url}: read back {len(back)} of {n} trials"
+    return took, list(back)
+
+
 def measure(url: str, space, batches: list[list[TrialRecord]], plain: bool, params: bool) -> dict:
     meta = {"space_hash": space.space_hash(), "seed": 0}
     log = TrialLog(url, meta, space, ("space_hash",))
@@ -67,11 +91,12 @@ def measure(url: str, space, batches: list[list[TrialRecord]], plain: bool, para
             log.append(batch, record_params=params)
         n += len(batch)
     write = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    back = TrialLog(url, meta, space, ("space_hash",)).load()
-    load = time.perf_counter() - t0
-    assert len(back) == n, f"{url}: read back {len(back)} of {n} trials"
-    return {"trials": n, "write_s": write, "load_s": load}
+    load, keys = timed_load(url, meta, space, n, optuna_path=True)
+    bulk = None
+    if not url.startswith("journal:"):
+        bulk, bulk_keys = timed_load(url, meta, space, n, optuna_path=False)
+        assert bulk_keys == keys
+    return {"trials": n, "write_s": write, "load_s": load, "bulk_load_s": bulk}
 
 
 def main() -> None:
@@ -105,8 +130,10 @@ def main() -> None:
                       ("postgresql", "study.add_trials", pg.database_url("plain"), True)]
         for storage, path, url, plain in cases:
             r = measure(url, space, plain_batches if plain else batches, plain, args.params)
+            bulk = r["bulk_load_s"]
             rows.append([storage, path, r["trials"], 1000 * r["write_s"] / r["trials"], r["trials"] / r["write_s"],
-                         r["load_s"], r["trials"] / r["load_s"]])
+                         r["load_s"], r["trials"] / r["load_s"],
+                         "-" if bulk is None else f"{bulk:.2f}", "-" if bulk is None else f"{r['trials'] / bulk:,.0f}"])
             print(f"  {storage:12s} {path:20s} done", file=sys.stderr, flush=True)
     finally:
         if pg is not None:
@@ -116,8 +143,9 @@ def main() -> None:
           f"params={'on' if args.params else 'off'}; optuna {optuna.__version__}, SQLite {sqlite3.sqlite_version}, "
           f"PostgreSQL {pg_version} (local, loopback TCP, fsync on)")
     print(tabulate(rows, headers=["storage", "write path", "trials", "write ms/trial", "write trials/s",
-                                  "open+load s", "load trials/s"],
-                   floatfmt=("", "", "d", ".3f", ",.0f", ".2f", ",.0f")))
+                                  "open+load s (optuna)", "load trials/s (optuna)", "open+load s (bulk)",
+                                  "load trials/s (bulk)"],
+                   floatfmt=("", "", "d", ".3f", ",.0f", ".2f", ",.0f"), colalign=("left", "left") + ("right",) * 7))
 
 
 if __name__ == "__main__":

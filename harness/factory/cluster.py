@@ -212,10 +212,17 @@ class DaskExecutor:
         self._local = None
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if addr.kind == "local":
+            import dask
+
             threads = self.numba_threads or max(1, (os.cpu_count() or 1) // addr.workers)
+            # Dask's nanny writes its pre-spawn environment (OMP_NUM_THREADS=1, ...) into *this*
+            # process's os.environ, which then leaks into every later subprocess; keep only the malloc
+            # setting there and give the workers their thread settings through ``env``
+            dask.config.set({"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}})
             self._local = LocalCluster(n_workers=addr.workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR,
-                                       env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"})
+                                       env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1",
+                                            "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
             self.client = Client(self._local)
         else:
             try:

@@ -342,6 +342,15 @@ class QMCBatchSampler(_Base):
         return self._unique(self._full(n, cols), batch_no, rng, lambda k: self._uniform(rng, k))
 
 
+def _one_blas_thread():
+    """BLAS/LAPACK on one thread: CMA's eigendecomposition and products round differently with other
+    thread counts (measured: ``OMP_NUM_THREADS=1`` gave another cmaes stream on 2 cores), and the
+    stream must not depend on the machine a sweep is resumed on."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class CmaBatchSampler(_Base):
     """CMA-ES on [0,1]^d (one generation per batch); index = floor(x × size).
 
@@ -376,6 +385,10 @@ class CmaBatchSampler(_Base):
             return np.array([cma.ask() for _ in range(n)])
 
     def ask(self, batch_no: int, first: int, n: int) -> np.ndarray:
+        with _one_blas_thread():
+            return self._ask(batch_no, first, n)
+
+    def _ask(self, batch_no: int, first: int, n: int) -> np.ndarray:
         if self._pending is not None:
             raise SweepError("--sampler cmaes learns one generation per batch, so it cannot ask a batch ahead "
                              "of the last one's scores; fix: --in-flight 1 (or another sampler for a cluster)")
@@ -387,6 +400,10 @@ class CmaBatchSampler(_Base):
         return self._unique(rows, batch_no, np.random.default_rng([self.seed, batch_no]), None)
 
     def tell(self, idx: np.ndarray, scores: np.ndarray) -> None:
+        with _one_blas_thread():
+            self._tell(idx, scores)
+
+    def _tell(self, idx: np.ndarray, scores: np.ndarray) -> None:
         if self._pending is None or len(self._pending[0]) != len(scores):
             raise SweepError("<sweep>: cmaes told a batch it did not ask")
         (xs, h_sampled), self._pending = self._pending, None

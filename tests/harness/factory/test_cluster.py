@@ -2,6 +2,9 @@
 executor gives the same trials as this process, and bad cluster input is a clear error."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -144,11 +147,14 @@ def test_dask_local_cluster_gives_the_inline_trials(space, tmp_path: Path) -> No
     paths = tuple(space.paths)
     spec = EvaluatorSpec("toy", paths, None, None, toy_seed=1)
     ref = run_sweep(space, InlineExecutor(spec.build()), _settings(tmp_path / "inline", 161, in_flight=4))
+    before = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     ex = DaskExecutor("local:2", spec)
     try:
         res = run_sweep(space, ex, _settings(tmp_path / "dask", 161))
     finally:
         ex.close()
+    # Dask's nanny must not leave its worker settings in this process (they leak into subprocesses)
+    assert {k: os.environ.get(k) for k in before} == before
     stats = res.executor_stats
     assert stats["executor"] == "dask" and stats["in_flight"] == 4 and stats["workers_at_start"] == 2
     assert stats["batches"] == 11 and len(stats["by_worker"]) == 2       # both workers worked
@@ -184,3 +190,32 @@ def test_streams_share_one_study_without_mixing(space, tmp_path: Path) -> None:
         s = _settings(tmp_path / "bad", 17)
         s.storage, s.stream = url, "a b"
         run_sweep(space, ToyEvaluator(space.n_axes), s)
+
+
+CMA_STREAM = """
+import hashlib, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from harness.factory.evaluators import ToyEvaluator
+from harness.factory.space import make_space
+from harness.factory.sweep import SweepSettings, run_sweep
+from harness.sweep_spec import load_sweep_spec
+space = make_space(load_sweep_spec(Path({spec!r})))
+with tempfile.TemporaryDirectory() as d:
+    r = run_sweep(space, ToyEvaluator(space.n_axes, seed=1), SweepSettings(Path(d), 97, "cmaes", 5, 16,
+                  progress=False, base_yaml=Path({base!r})))
+print(hashlib.sha256(r.codes.tobytes()).hexdigest())
+"""
+
+
+def test_cmaes_stream_does_not_depend_on_blas_threads() -> None:
+    """A sweep resumed on another machine (or after a Dask nanny set OMP_NUM_THREADS=1) regenerates the
+    same cmaes batches: the sampler's linear algebra runs on one BLAS thread."""
+    code = CMA_STREAM.format(root=str(REPO_ROOT), spec=str(FULL), base=str(BASE))
+    digests = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

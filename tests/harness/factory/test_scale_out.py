@@ -146,3 +146,39 @@ def test_sweep_processes_share_one_postgres_study(local_pg, tiny_market, tmp_pat
     a = np.array([streams["desk-a"][i].codes for i in range(1, 1500)])
     b = np.array([streams["desk-b"][i].codes for i in range(1, 1500)])
     assert not np.array_equal(a, b)
+
+
+def test_killed_cluster_sweep_resumes_exactly(local_pg, tiny_market, tmp_path: Path) -> None:
+    """SIGKILL the sweep process itself (sampler, ledger writer and its local:2 cluster) mid-run, then run
+    the same command again: it resumes from the PostgreSQL ledger and ends with every trial exactly
+    once, bit-identical to a single-process run."""
+    url = local_pg.database_url("resume_after_kill")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "NUMBA_NUM_THREADS": "1"}
+    ref_dir = tmp_path / "single"
+    out = subprocess.run(_sweep_cmd(tiny_market, ref_dir), env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+    run_dir = tmp_path / "cluster"
+    cmd = _sweep_cmd(tiny_market, run_dir, "--cluster", "local:2", "--worker-threads", "1", "--storage", url)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline and proc.poll() is None and _count(url) < TRIALS // 3:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)          # the sweep process and its workers
+    finally:
+        proc.wait(timeout=60)
+    stored = _count(url)
+    assert 0 < stored < TRIALS
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"{stored} resumed" in again.stdout and f"{TRIALS - stored} new" in again.stdout, again.stdout
+
+    space = make_space(load_sweep_spec(SPEC))
+    log = TrialLog(url, {}, space, ())
+    assert sorted(log.load()) == list(range(TRIALS)) and log.duplicates == 0 and _count(url) == TRIALS
+    got, ref = load_sweep(space, run_dir, url), load_sweep(space, ref_dir)
+    np.testing.assert_array_equal(got.codes, ref.codes)
+    np.testing.assert_array_equal(got.metrics, ref.metrics)
