@@ -100,8 +100,8 @@ def main() -> None:
               f"{time.perf_counter() - t:.1f} s; {cores} cores; sweep {args.trials} trials, batch {args.batch}, "
               f"in flight {args.in_flight}, tpe seed 11, backend cpu")
         rows, ref = [], None
-        for mode in args.modes.split(","):
-            run = tmp / mode.replace(":", "_").replace("-", "_")
+        for k, mode in enumerate(args.modes.split(",")):
+            run = tmp / f"{k}_{mode.replace(':', '_').replace('-', '_')}"
             run.mkdir()
             env = dict(os.environ)
             env["NUMBA_NUM_THREADS"] = "1" if mode == "inline-1t" else str(cores)
