@@ -192,23 +192,21 @@ def take_profit(p, side, entry, a, size, tp1_taken, close, adx):
 
 @device(inline=True)
 def rsi_exit_bounds(p, low, hi_profit):
-    """``(ub, lb)`` of the RSI overextension exit in the low- or high-profit band (§5.4.7, D19)."""
-    if not hi_profit:
-        ub = p[P_RSI_EXIT_UB_LO_PROFIT]
-        lb = p[P_RSI_EXIT_LB_LO_PROFIT]
-        if low:
-            if p[P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF] > 0.0:
-                ub = p[P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF]
-            if p[P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF] > 0.0:
-                lb = p[P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF]
+    """``(ub, lb)`` of the RSI overextension exit in the low- or high-profit band (§5.4.7, D19); a
+    low-confidence entry uses the band's ``_low_conf`` bound where that is > 0."""
+    if hi_profit:
+        c_ub, c_lb = P_RSI_EXIT_UB_HI_PROFIT, P_RSI_EXIT_LB_HI_PROFIT
+        c_ub_low, c_lb_low = P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF, P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF
     else:
-        ub = p[P_RSI_EXIT_UB_HI_PROFIT]
-        lb = p[P_RSI_EXIT_LB_HI_PROFIT]
-        if low:
-            if p[P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF] > 0.0:
-                ub = p[P_RSI_EXIT_UB_HI_PROFIT_LOW_CONF]
-            if p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF] > 0.0:
-                lb = p[P_RSI_EXIT_LB_HI_PROFIT_LOW_CONF]
+        c_ub, c_lb = P_RSI_EXIT_UB_LO_PROFIT, P_RSI_EXIT_LB_LO_PROFIT
+        c_ub_low, c_lb_low = P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF, P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF
+    ub = p[c_ub]
+    lb = p[c_lb]
+    if low:
+        if p[c_ub_low] > 0.0:
+            ub = p[c_ub_low]
+        if p[c_lb_low] > 0.0:
+            lb = p[c_lb_low]
     return ub, lb
 
 

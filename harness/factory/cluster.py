@@ -264,7 +264,8 @@ class DaskExecutor:
             except KilledWorker as exc:
                 if item.attempt >= MAX_RESUBMITS:
                     raise DriftgateError(f"--cluster {self.cluster}: batch {item.key} killed {item.attempt + 1} "
-                                         f"rounds of workers ({exc}); fix: check the workers' memory and logs") from None
+                                         f"rounds of workers ({exc}); fix: check the workers' memory and "
+                                         "logs") from None
                 item.attempt += 1
                 self._stats["resubmitted"] += 1
                 self._submit(item)

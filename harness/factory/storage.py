@@ -6,11 +6,12 @@ Default: an embedded journal file ``<run_dir>/study.journal`` (``JournalStorage`
 
 Record of one finished trial (an optuna ``COMPLETE`` trial, ``FAIL`` when the combination did not
 load — never dropped silently, config-and-axes.md §8.1): ``value`` = the sweep objective (maximised),
-user attrs ``i`` (sweep index: 0 = baseline, then 1, 2, ...), ``s`` (the stream, when not ``main``), ``x`` (compact index string, see
-``space.SearchSpace.pack``) or ``c`` (codes, for the off-grid baseline), ``m`` (metrics in the
-study's metric order), ``err`` (load error). With ``record_params`` the free axes are also stored as
-native optuna params (``IntDistribution`` over the value index) — ~5 ms and ~19 KB per trial with
-148 axes, so the large profiles keep the compact record only (~0.5 KB).
+user attrs ``i`` (sweep index: 0 = baseline, then 1, 2, ...), ``s`` (the stream, when not ``main``),
+``x`` (compact index string, see ``space.SearchSpace.pack``) or ``c`` (codes, for the off-grid
+baseline), ``m`` (metrics in the study's metric order), ``err`` (load error). With ``record_params``
+the free axes are also stored as native optuna params (``IntDistribution`` over the value index) —
+~1-2 ms and ~19 KB per trial with 148 axes, so the large profiles keep the compact record only
+(~0.5 KB).
 
 Writes are batched: on a journal file one ``append_logs`` call (one lock, one fsync) per batch; on an
 RDB one transaction per batch (:func:`_rdb_batch_append`: optuna's own tables and row format, trial

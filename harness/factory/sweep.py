@@ -26,7 +26,7 @@ from harness.factory.executors import BatchResult, Executor, InlineExecutor
 from harness.factory.samplers import make_sampler
 from harness.factory.space import SearchSpace
 from harness.factory.storage import (DEFAULT_STREAM, STUDY_NAME, RunLock, TrialLog, TrialRecord, ledger_lock,
-                                     storage_url_for)
+                                     safe_url, storage_url_for)
 
 SWEEP_MIN_TRADES = 20
 LOCK_CHECK_S = 30.0      # how often a sweep on a shared ledger re-checks that it holds its stream's lock
@@ -126,6 +126,9 @@ def run_sweep(space: SearchSpace, evaluator: Evaluator | Executor, settings: Swe
     url = storage_url_for(settings.run_dir, settings.storage)
     sampler = make_sampler(settings.sampler, space.sizes, settings.seed, settings.batch_size,
                            space.distributions() if settings.sampler == "optuna-tpe" else None, space.paths)
+    if settings.in_flight is not None and (isinstance(settings.in_flight, bool) or int(settings.in_flight) < 1):
+        raise SweepError(f"--in-flight {settings.in_flight!r}: batches out at once must be >= 1; fix: e.g. "
+                         f"--in-flight {2 * max(ex.workers, 1)} (2 per worker)")
     default_depth = settings.in_flight or (2 * ex.workers if ex.workers > 1 else 1)
     meta = {"space_hash": space.space_hash(), "paths": list(space.paths), "sampler": settings.sampler,
             "seed": settings.seed, "batch_size": settings.batch_size, "metric_names": list(METRICS),
@@ -166,8 +169,8 @@ def _resolve_depth(url: str, stored: dict, fresh: dict, requested: int | None) -
         return int(fresh["in_flight"])
     have = int(stored.get("in_flight", 1))
     if requested is not None and int(requested) != have:
-        raise SweepError(f"{url}: cannot resume: in_flight was {have}, now {requested} (it shapes the sampler's "
-                         f"stream); fix: --in-flight {have}, or a new run directory")
+        raise SweepError(f"{safe_url(url)}: cannot resume: in_flight was {have}, now {requested} (it shapes the "
+                         f"sampler's stream); fix: --in-flight {have}, or a new run directory")
     return have
 
 
@@ -224,8 +227,8 @@ class _Loop:
         self.t["sampler"] += time.perf_counter() - t0
         for i in have:
             if not np.array_equal(self.done[i].idx, idx[i - first]):
-                raise SweepError(f"{self.log.url}: cannot resume: stored trial {i} differs from the regenerated "
-                                 "batch (sampler, seed or code changed); fix: start a new run directory")
+                raise SweepError(f"{safe_url(self.log.url)}: cannot resume: stored trial {i} differs from the "
+                                 "regenerated batch (sampler, seed or code changed); fix: start a new run directory")
         self.asked[b] = idx
         missing = [i for i in range(first, first + n) if i not in self.done]
         rows = idx[[i - first for i in missing]]

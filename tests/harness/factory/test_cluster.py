@@ -112,6 +112,12 @@ def test_resume_keeps_the_stored_in_flight(space, tmp_path: Path) -> None:
     np.testing.assert_array_equal(res.codes, ref.codes)
 
 
+@pytest.mark.parametrize("bad", [0, -2])
+def test_in_flight_must_be_positive(space, tmp_path: Path, bad: int) -> None:
+    with pytest.raises(SweepError, match=rf"--in-flight {bad}: .*>= 1; fix:"):
+        run_sweep(space, ToyEvaluator(space.n_axes), _settings(tmp_path, 40, in_flight=bad))
+
+
 def test_cmaes_cannot_ask_ahead(space, tmp_path: Path) -> None:
     with pytest.raises(SweepError, match="cmaes.*fix: --in-flight 1"):
         run_sweep(space, ToyEvaluator(space.n_axes), _settings(tmp_path, 40, "cmaes", 2))
