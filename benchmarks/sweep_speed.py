@@ -15,7 +15,7 @@ simulator) unless ``--backend cpu|cuda --candles PATH`` runs gpu_sim on real dat
 
     .venv/bin/python benchmarks/sweep_speed.py [--trials 2000,20000] [--samplers tpe,cmaes,qmc,random]
         [--batch 1024] [--eval-ms 0] [--quality-trials 2000] [--quality-batch 256] [--seeds 5]
-        [--objectives raw,plateau] [--plateau-step 250] [--optuna-tpe-trials 600]
+        [--objectives raw,plateau] [--plateau-step 250] [--optuna-tpe-trials 600] [--in-flight 1,4,8]
     .venv/bin/python benchmarks/sweep_speed.py --backend cpu --candles data/parity6x60.sqlite --skip-throughput \
         --samplers tpe,random --seeds 3        # quality on the real objective (minutes per run)
 """
@@ -70,7 +70,7 @@ def unique_fraction(res) -> float:
 
 
 def one(args, space, sampler: str, trials: int, seed: int, eval_seed: int, batch: int | None = None,
-        objective: str = "raw"):
+        objective: str = "raw", in_flight: int = 1):
     ev = evaluator(args, space, eval_seed)
     if objective not in ("raw", "plateau"):
         raise SystemExit(f"--objectives: unknown {objective!r}; use raw, plateau")
@@ -80,7 +80,7 @@ def one(args, space, sampler: str, trials: int, seed: int, eval_seed: int, batch
         t0 = time.perf_counter()
         res = run_sweep(space, ev, SweepSettings(
             Path(tmp), trials, sampler=sampler, seed=seed, batch_size=batch or args.batch, progress=False,
-            base_yaml=BASE))
+            base_yaml=BASE, in_flight=in_flight))
         wall = time.perf_counter() - t0
     return res, wall
 
@@ -101,6 +101,8 @@ def main() -> None:
     ap.add_argument("--plateau-step", type=float, default=250.0, help="pnl step of the plateau objective")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--optuna-tpe-trials", type=int, default=600, help="cap for stock optuna TPE (slow)")
+    ap.add_argument("--in-flight", default="1", help="comma list of sampler look-ahead depths for the quality "
+                    "runs (a cluster's --in-flight; cmaes only runs at 1)")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
@@ -129,17 +131,21 @@ def main() -> None:
         print(f"{'sampler':11s} " + " ".join(f"{'seed ' + str(k):>10s}" for k in range(args.seeds))
               + f" {'mean':>10s} {'wins vs random':>15s} {'unique %':>9s} {'dups replaced':>13s}")
         base = {}
-        for s in ["random"] + [x for x in samplers if x not in ("random", "optuna-tpe")]:
+        depths = [int(x) for x in args.in_flight.split(",")]
+        rows = [(x, d) for x in ["random"] + [x for x in samplers if x not in ("random", "optuna-tpe")]
+                for d in depths if d == 1 or x != "cmaes"]
+        for s, depth in rows:
             bests, uniq, dups = [], [], []
             for k in range(args.seeds):
-                res, _ = one(args, space, s, n, 1000 + k, k, qb, obj)
+                res, _ = one(args, space, s, n, 1000 + k, k, qb, obj, depth)
                 bests.append(float(np.max(res.scores)))
                 uniq.append(unique_fraction(res))
                 dups.append(res.sampler_meta.get("dedup", {}).get("duplicates", 0))
-            if s == "random":
+            if s == "random" and depth == 1:
                 base = dict(enumerate(bests))
             wins = sum(b > base[k] for k, b in enumerate(bests))
-            print(f"{s:11s} " + " ".join(f"{b:10.1f}" for b in bests) + f" {np.mean(bests):10.1f} "
+            label = s if depth == 1 else f"{s} K={depth}"
+            print(f"{label:11s} " + " ".join(f"{b:10.1f}" for b in bests) + f" {np.mean(bests):10.1f} "
                   f"{wins:>13d}/{args.seeds} {100 * np.mean(uniq):9.2f} {np.mean(dups):13.1f}", flush=True)
 
 
