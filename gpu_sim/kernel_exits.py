@@ -191,6 +191,15 @@ def take_profit(p, side, entry, a, size, tp1_taken, close, adx):
 
 
 @device(inline=True)
+def low_conf(p, col, col_low, low):
+    """``p[col]``, or its low-confidence variant ``p[col_low]`` for a low-confidence entry when that is > 0
+    (the rule of every ``*_low_conf`` axis)."""
+    if low and p[col_low] > 0.0:
+        return p[col_low]
+    return p[col]
+
+
+@device(inline=True)
 def rsi_exit_bounds(p, low, hi_profit):
     """``(ub, lb)`` of the RSI overextension exit in the low- or high-profit band (§5.4.7, D19); a
     low-confidence entry uses the band's ``_low_conf`` bound where that is > 0."""
@@ -200,14 +209,7 @@ def rsi_exit_bounds(p, low, hi_profit):
     else:
         c_ub, c_lb = P_RSI_EXIT_UB_LO_PROFIT, P_RSI_EXIT_LB_LO_PROFIT
         c_ub_low, c_lb_low = P_RSI_EXIT_UB_LO_PROFIT_LOW_CONF, P_RSI_EXIT_LB_LO_PROFIT_LOW_CONF
-    ub = p[c_ub]
-    lb = p[c_lb]
-    if low:
-        if p[c_ub_low] > 0.0:
-            ub = p[c_ub_low]
-        if p[c_lb_low] > 0.0:
-            lb = p[c_lb_low]
-    return ub, lb
+    return low_conf(p, c_ub, c_ub_low, low), low_conf(p, c_lb, c_lb_low, low)
 
 
 @device(inline=True)
@@ -229,9 +231,7 @@ def smart_exit(p, side, low, entry, a, thr_entry, pa, close, row, is_paxg):
     ema_fast = row[EMA_FAST]
     ema_slow = row[EMA_SLOW]
     # 5.4.1 trend breakdown / ADX exhaustion
-    t0 = p[P_SMART_EXIT_ADX_EXHAUSTION_LT]
-    if low and p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF] > 0.0:
-        t0 = p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF]
+    t0 = low_conf(p, P_SMART_EXIT_ADX_EXHAUSTION_LT, P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF, low)
     thr = t0 if t0 > 0.0 else thr_entry
     thr = fmax(thr, 0.0)
     dev = abs(ema_fast - ema_slow) / ema_slow if ema_slow > 0.0 else 0.0
@@ -327,13 +327,9 @@ def update_position_state(p, si, pf, s, row, close):
     entry_atr = pf[s, PF_ENTRY_ATR]
     pa = profit_atr(side, entry, entry_atr, close)
     a = atr_eff(entry, entry_atr)
-    start = p[P_TRAILING_START_ATR]
-    dist = p[P_TRAILING_DISTANCE_ATR]
-    if si[s, SI_CONF] == CONF_LOW:
-        if p[P_TRAILING_START_ATR_LOW_CONF] > 0.0:
-            start = p[P_TRAILING_START_ATR_LOW_CONF]
-        if p[P_TRAILING_DISTANCE_ATR_LOW_CONF] > 0.0:
-            dist = p[P_TRAILING_DISTANCE_ATR_LOW_CONF]
+    low = si[s, SI_CONF] == CONF_LOW
+    start = low_conf(p, P_TRAILING_START_ATR, P_TRAILING_START_ATR_LOW_CONF, low)
+    dist = low_conf(p, P_TRAILING_DISTANCE_ATR, P_TRAILING_DISTANCE_ATR_LOW_CONF, low)
     if pa >= start:
         rsi = row[RSI]
         adx = row[ADX]
@@ -496,9 +492,7 @@ def quiet_band(p, si, pf, s, row, prev_close, is_paxg):
     low = si[s, SI_CONF] == CONF_LOW
     ema_fast = row[EMA_FAST]
     ema_slow = row[EMA_SLOW]
-    t0 = p[P_SMART_EXIT_ADX_EXHAUSTION_LT]
-    if low and p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF] > 0.0:
-        t0 = p[P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF]
+    t0 = low_conf(p, P_SMART_EXIT_ADX_EXHAUSTION_LT, P_SMART_EXIT_ADX_EXHAUSTION_LT_LOW_CONF, low)
     thr = t0 if t0 > 0.0 else pf[s, PF_ENTRY_THR]
     thr = fmax(thr, 0.0)
     dev = abs(ema_fast - ema_slow) / ema_slow if ema_slow > 0.0 else 0.0
@@ -546,13 +540,8 @@ def quiet_band(p, si, pf, s, row, prev_close, is_paxg):
             if (long and rsi > ub) or (not long and rsi < lb):
                 return math.nan, math.nan
     # 5. trailing ratchet (update_position_state): profit below the start, or no new level past the stored one
-    start = p[P_TRAILING_START_ATR]
-    dist = p[P_TRAILING_DISTANCE_ATR]
-    if low:
-        if p[P_TRAILING_START_ATR_LOW_CONF] > 0.0:
-            start = p[P_TRAILING_START_ATR_LOW_CONF]
-        if p[P_TRAILING_DISTANCE_ATR_LOW_CONF] > 0.0:
-            dist = p[P_TRAILING_DISTANCE_ATR_LOW_CONF]
+    start = low_conf(p, P_TRAILING_START_ATR, P_TRAILING_START_ATR_LOW_CONF, low)
+    dist = low_conf(p, P_TRAILING_DISTANCE_ATR, P_TRAILING_DISTANCE_ATR_LOW_CONF, low)
     t = pa_bound(side, entry, entry_atr, start, True)
     if si[s, SI_HAS_TRAIL] != 0:
         rsi = row[RSI]
